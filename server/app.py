@@ -1,0 +1,72 @@
+"""The Litestar application: wires settings, the database, auth, errors and every domain's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server.auth.principal import Principal, TokenAuthMiddleware, role_guard
+from server.db import Database
+from server.db.migrate import check_schema
+from server.errors import exception_handlers
+from server.logs import configure_logging, request_id_middleware
+from server.routes import route_handlers
+from server.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from server.orders.committer import OrderCommitter
+
+        if check_migrations:
+            # Refuse to serve a database whose schema is not the one this code was written for.
+            await check_schema(db)
+        app.state.committer = OrderCommitter(db, settings)
+        try:
+            yield
+        finally:
+            await app.state.committer.close()
+            await db.dispose()
+
+    def provide_db() -> Database:
+        return db
+
+    def provide_settings() -> Settings:
+        return settings
+
+    app = Litestar(
+        route_handlers=route_handlers(settings),
+        dependencies={"db": Provide(provide_db, sync_to_thread=False), "settings": Provide(provide_settings, sync_to_thread=False)},
+        middleware=[request_id_middleware, DefineMiddleware(TokenAuthMiddleware)],
+        guards=[role_guard],
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(
+            title="Bodega",
+            version="1.0.0",
+            description="Orders, stock and cash on delivery for Philippine online sellers.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        signature_types=[Principal],
+        debug=False,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    return app

@@ -1,0 +1,5 @@
+"""Database access: engines, the declarative base, models and migrations."""
+
+from server.db.engine import Database
+
+__all__ = ["Database"]

@@ -1,0 +1,97 @@
+"""Engines for SQLite and PostgreSQL, set up the way each needs to be run as a server database.
+
+SQLite allows one writer at a time. Every write goes through a single connection whose
+transactions start with BEGIN IMMEDIATE, so a transaction takes the write lock up front and waits
+on busy_timeout instead of failing with "database is locked" when it later tries to write.
+Reads use a separate small pool and never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def _prepare_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to issue.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cur.execute(pragma)
+        cur.close()
+
+    begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+
+def create_engines(url: str, *, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
+    """Return (writer, reader) engines for the database URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        writer = create_async_engine(
+            url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+        )
+        reader = create_async_engine(
+            url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=4, max_overflow=4
+        )
+        _prepare_sqlite(writer, writer=True)
+        _prepare_sqlite(reader, writer=False)
+        return writer, reader
+    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=False)
+    return engine, engine
+
+
+class Database:
+    """The process's handle on the database: explicit write and read transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.writer, self.reader = create_engines(url, echo=echo)
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block ends without error.
+
+        The commit is awaited here, so a failed COMMIT raises to the caller instead of being
+        logged and answered with a 2xx.
+        """
+        async with AsyncSession(self.writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def write_conn(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a write transaction, for bulk statements."""
+        async with self.writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(self.reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()

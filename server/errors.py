@@ -1,0 +1,154 @@
+"""Every error leaves Bodega as Problem Details (RFC 9457), naming the field when there is one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = structlog.get_logger("bodega.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+    request_id: str = ""
+
+
+class BodegaError(Exception):
+    """A refusal with a clear reason. Subclasses set the status and problem type."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class InvalidInput(BodegaError):
+    status = 422
+    slug = "invalid-input"
+    title = "The request has invalid fields"
+
+
+class NotFound(BodegaError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(BodegaError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class IllegalTransition(Conflict):
+    slug = "illegal-transition"
+    title = "That status change is not allowed"
+
+
+class TooManyAttempts(BodegaError):
+    status = 429
+    slug = "too-many-attempts"
+    title = "Too many attempts"
+
+
+def problem_type(slug: str) -> str:
+    return f"https://bodega.ph/problems/{slug}"
+
+
+def _respond(request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None) -> Response[bytes]:
+    problem.request_id = request.scope.get("state", {}).get("request_id", "")
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _validation_errors(extra: Any) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict):
+                key = str(item.get("key") or item.get("source") or "body")
+                errors.append(FieldError(field=key, message=str(item.get("message", "invalid"))))
+    return errors
+
+
+def handle_bodega_error(request: Request[Any, Any, Any], exc: BodegaError) -> Response[bytes]:
+    headers = {"Retry-After": "60"} if isinstance(exc, TooManyAttempts) else None
+    return _respond(
+        request,
+        Problem(type=problem_type(exc.slug), title=exc.title, status=exc.status, detail=exc.detail, errors=exc.errors),
+        headers,
+    )
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc.extra)
+        detail = exc.detail if not errors else "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return _respond(
+            request,
+            Problem(type=problem_type("invalid-input"), title=InvalidInput.title, status=422, detail=detail, errors=errors),
+        )
+    slug = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+        429: "too-many-attempts",
+    }.get(exc.status_code, "http-error")
+    if isinstance(exc, NotAuthorizedException):
+        title = "Log in first"
+    elif isinstance(exc, PermissionDeniedException):
+        title = "Your role may not do this"
+    else:
+        title = exc.detail or "Error"
+    return _respond(
+        request,
+        Problem(type=problem_type(slug), title=title, status=exc.status_code, detail=exc.detail),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    return _respond(
+        request,
+        Problem(
+            type=problem_type("internal"),
+            title="Something went wrong on our side",
+            status=HTTP_500_INTERNAL_SERVER_ERROR,
+            detail="The error was logged with this request id.",
+        ),
+    )
+
+
+exception_handlers: dict[Any, Any] = {
+    BodegaError: handle_bodega_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

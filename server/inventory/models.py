@@ -1,0 +1,133 @@
+"""Warehouses, bins, the append-only stock ledger, balances and reservations.
+
+The ledger (stock_movements) is the truth for on hand; active reservations are the truth for
+reserved. stock_balances is a cache of both, written in the same transaction as the rows it
+summarises; `bodega verify` recomputes it and reports drift.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, BigIntPK, JSONDoc, UTCDateTime, new_id, utcnow
+
+# Kinds of stock movement. qty is the signed change to on hand in the warehouse.
+MOVEMENT_KINDS = (
+    "receive",  # goods in from a supplier or inbound shipment
+    "adjust",  # a manual correction with a reason
+    "count",  # the adjustment a cycle count produced
+    "pick",  # taken off the shelf for an order (0 change to warehouse stock; tracks the bin)
+    "ship",  # left the warehouse with the courier or rider
+    "return",  # came back (RTS or customer return)
+    "transfer_out",
+    "transfer_in",
+    "repair",  # written by `bodega verify --repair`; never by hand
+)
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouses"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    city: Mapped[str] = mapped_column(String(128), default="")
+    province: Mapped[str] = mapped_column(String(128), default="")
+    region: Mapped[str] = mapped_column(String(16), default="")
+    # Lower is tried first when allocating.
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    # Region codes (e.g. "VII") this warehouse is preferred for; tried before priority order.
+    serves_regions: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bin(Base):
+    __tablename__ = "bins"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    zone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("warehouse_id", "code"),)
+
+
+class StockBalance(Base):
+    __tablename__ = "stock_balances"
+
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Units held back from sale (damaged display stock, a cushion against channel lag).
+    safety_buffer: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("safety_buffer >= 0", name="buffer_not_negative"),
+        Index("ix_stock_balances_warehouse", "warehouse_id"),
+    )
+
+
+class StockMovement(Base):
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
+    bin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bins.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    qty: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    # What caused it: ("order", order id), ("receipt", reference), ("op", sync op id) ...
+    ref_type: Mapped[str] = mapped_column(String(32), default="")
+    ref_id: Mapped[str] = mapped_column(String(64), default="")
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_stock_movements_sku_warehouse", "sku_id", "warehouse_id"),
+        Index("ix_stock_movements_ref", "ref_type", "ref_id"),
+    )
+
+
+class Reservation(Base):
+    """Units of one SKU held in one warehouse for one order line.
+
+    A bundle line holds one reservation per component.
+    """
+
+    __tablename__ = "reservations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
+    qty: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | released | shipped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        Index("ix_reservations_active", "sku_id", "warehouse_id", "status"),
+    )

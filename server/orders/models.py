@@ -1,0 +1,95 @@
+"""The one canonical order every channel's order becomes, its lines and its status history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, BigIntPK, JSONDoc, UTCDateTime, new_id, utcnow
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    shop_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shops.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    channel_status: Mapped[str] = mapped_column(String(64), default="")
+    payment_method: Mapped[str] = mapped_column(String(8))  # cod | prepaid
+    cod_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # centavos to collect
+    total_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # centavos, lines + shipping
+    shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    customer_name: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164, +63...
+    street: Mapped[str] = mapped_column(String(255))
+    barangay: Mapped[str] = mapped_column(String(128))
+    city: Mapped[str] = mapped_column(String(128))
+    province: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str] = mapped_column(String(16))
+    zip_code: Mapped[str] = mapped_column(String(4))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The channel's own last-modified time: a version older than what we hold is ignored.
+    channel_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Hash of the canonical payload: the same delivery twice is recognised and changes nothing.
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouses.id"))
+    hold_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id"),
+        CheckConstraint("cod_amount >= 0", name="cod_not_negative"),
+        CheckConstraint("payment_method IN ('cod', 'prepaid')", name="payment_method_known"),
+        Index("ix_orders_placed_at", "placed_at"),
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)  # centavos
+    external_line_id: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+        CheckConstraint("unit_price >= 0", name="price_not_negative"),
+    )
+
+
+class OrderStatusChange(Base):
+    """Append-only: every status an order has been in, who moved it and why."""
+
+    __tablename__ = "order_status_changes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RejectedPayload(Base):
+    """Input we refused, kept whole so nobody loses an order to a typo in an integration."""
+
+    __tablename__ = "rejected_payloads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    problem: Mapped[dict[str, object]] = mapped_column(JSONDoc)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

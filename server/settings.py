@@ -1,0 +1,71 @@
+"""Every setting Bodega reads, from environment variables, in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/bodega.db"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _default_secret() -> str:
+    # A development secret that survives restarts so tokens stay valid between `make demo` runs.
+    path = Path("var/secret_key")
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Login throttle: this many failures per username (or per client address) in the window.
+    login_max_failures: int = 5
+    login_window_s: int = 300
+    # Group commit: how many orders one transaction may carry, and how long a lone order waits
+    # for company before committing alone.
+    ingest_batch_max: int = 256
+    ingest_batch_wait_ms: float = 0.0
+    pwa_dist: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "pwa" / "dist")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": os.environ.get("BODEGA_DATABASE_URL", DEFAULT_DATABASE_URL),
+        "secret_key": os.environ.get("BODEGA_SECRET_KEY", ""),
+        "host": os.environ.get("BODEGA_HOST", "127.0.0.1"),
+        "port": _env_int("BODEGA_PORT", 8000),
+        "log_level": os.environ.get("BODEGA_LOG_LEVEL", "INFO").upper(),
+        "log_json": os.environ.get("BODEGA_LOG_JSON", "1") not in ("0", "false", "no"),
+        "login_max_failures": _env_int("BODEGA_LOGIN_MAX_FAILURES", 5),
+        "login_window_s": _env_int("BODEGA_LOGIN_WINDOW_S", 300),
+        "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
+    }
+    values.update(overrides)
+    if not values["secret_key"]:
+        values["secret_key"] = _default_secret()
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,137 @@
+"""Shared test fixtures: fresh databases (SQLite files and, when configured, PostgreSQL),
+an app client, and logged-in callers for each role."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from server.db.migrate import upgrade
+from server.db.models import metadata
+
+PG_URL = os.environ.get("BODEGA_TEST_POSTGRES_URL", "")
+PG_SKIP_REASON = "PostgreSQL tests need BODEGA_TEST_POSTGRES_URL (CI sets it)"
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _sync_url(url: str) -> str:
+    return url.replace("+asyncpg", "+psycopg2").replace("+aiosqlite", "")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy, which is much faster than migrating."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL database created for this test run and dropped after it."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    base = make_url(PG_URL)
+    name = f"bodega_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT")
+    # A configured but unreachable PostgreSQL must fail the run, not skip it.
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(_sync_url(url))
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "bodega.db"
+        shutil.copy(template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_server_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh migrated SQLite database, for tests that only concern SQLite."""
+    path = tmp_path / "bodega.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine from a synchronous test."""
+    return asyncio.run(coro)
+
+
+async def _seed_role_users(url: str) -> dict[str, str]:
+    from server.auth.services import create_user, register_device
+    from server.db import Database
+
+    db = Database(url)
+    tokens: dict[str, str] = {}
+    try:
+        async with db.write() as session:
+            for role in ("admin", "supervisor", "warehouse", "rider"):
+                user = await create_user(session, username=f"test-{role}", password=f"{role}-password", role=role)
+                _, token = await register_device(session, user, f"{role} test phone")
+                tokens[role] = token
+    finally:
+        await db.dispose()
+    return tokens
+
+
+@pytest.fixture
+def tokens(database_url: str) -> dict[str, str]:
+    """A bearer token per role (users test-admin, test-supervisor, ... with password '<role>-password')."""
+    return run(_seed_role_users(database_url))
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[Any]:
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.settings import load_settings
+
+    app = create_app(load_settings(database_url=database_url, secret_key="test-secret", log_level="WARNING"))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin(client: Any, tokens: dict[str, str]) -> Any:
+    """The test client with the admin's token set on every request."""
+    client.headers.update(auth(tokens["admin"]))
+    return client
