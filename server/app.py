@@ -17,6 +17,7 @@ from server.db import Database
 from server.db.migrate import check_schema
 from server.errors import exception_handlers
 from server.logs import configure_logging, request_id_middleware
+from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
 from server.settings import Settings, load_settings
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         middleware=[request_id_middleware, DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],
         exception_handlers=exception_handlers,
+        after_exception=[keep_rejected_input],
         lifespan=[lifespan],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(

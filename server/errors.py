@@ -42,6 +42,10 @@ class BodegaError(Exception):
         self.detail = detail
         self.errors = list(errors)
 
+    @property
+    def status_code(self) -> int:
+        return self.status
+
 
 class InvalidInput(BodegaError):
     status = 422

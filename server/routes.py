@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.auth.controllers import auth_routes
+from server.catalog.controllers import catalog_routes
 from server.health import health, ready
+from server.inventory.controllers import stock_routes
+from server.orders.controllers import order_routes
 from server.settings import Settings
 
 
 def route_handlers(settings: Settings) -> list[Any]:
     handlers: list[Any] = [health, ready]
+    handlers += auth_routes
+    handlers += catalog_routes
+    handlers += stock_routes
+    handlers += order_routes
     return handlers

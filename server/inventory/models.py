@@ -35,7 +35,6 @@ MOVEMENT_KINDS = (
     "return",  # came back (RTS or customer return)
     "transfer_out",
     "transfer_in",
-    "repair",  # written by `bodega verify --repair`; never by hand
 )
 
 
@@ -119,7 +118,8 @@ class Reservation(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    # Nulled if the channel later drops the line; the reservation row stays as history.
+    order_line_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("order_lines.id", ondelete="SET NULL"))
     sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
     warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
     qty: Mapped[int] = mapped_column(BigInteger)

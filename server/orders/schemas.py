@@ -18,6 +18,8 @@ PaymentMethod = Literal["cod", "prepaid"]
 IngestStatus = Literal["pending", "cancelled"]
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+# Times must carry their offset: a naive "2026-11-11 00:05" could be Manila or UTC.
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 class AddressIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -47,14 +49,14 @@ class OrderIn(msgspec.Struct):
     payment_method: PaymentMethod
     address: AddressIn
     lines: list[OrderLineIn]
-    placed_at: datetime
+    placed_at: AwareTime
     status: IngestStatus = "pending"
     channel_status: str = ""
     cod_amount: str | None = None  # defaults to the order total for COD orders
     shipping_fee: str = "0"
-    ship_by: datetime | None = None
+    ship_by: AwareTime | None = None
     # The channel's last-modified time; defaults to placed_at. Older versions are ignored.
-    updated_at: datetime | None = None
+    updated_at: AwareTime | None = None
 
 
 class OrderBatchIn(msgspec.Struct):

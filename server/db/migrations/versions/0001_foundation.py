@@ -1,8 +1,8 @@
-"""foundation: catalog, stock ledger, orders, auth
+"""foundation
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 06:49:46.227761
+Create Date: 2026-11-27 06:57:43.046870
 """
 
 from collections.abc import Sequence
@@ -302,7 +302,7 @@ def upgrade() -> None:
     op.create_table('reservations',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('order_id', sa.Uuid(), nullable=False),
-    sa.Column('order_line_id', sa.Uuid(), nullable=False),
+    sa.Column('order_line_id', sa.Uuid(), nullable=True),
     sa.Column('sku_id', sa.Uuid(), nullable=False),
     sa.Column('warehouse_id', sa.Uuid(), nullable=False),
     sa.Column('qty', sa.BigInteger(), nullable=False),
@@ -311,7 +311,7 @@ def upgrade() -> None:
     sa.Column('closed_at', server.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('qty > 0', name=op.f('ck_reservations_qty_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_reservations_order_id_orders'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_reservations_order_line_id_order_lines'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_reservations_order_line_id_order_lines'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_reservations_sku_id_skus')),
     sa.ForeignKeyConstraint(['warehouse_id'], ['warehouses.id'], name=op.f('fk_reservations_warehouse_id_warehouses')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reservations'))

@@ -1,0 +1,86 @@
+"""Login throttling, counted from LoginAttempt rows so every server process sees the same count.
+
+A username or a client address is refused once it has `login_max_failures` failures within the
+last `login_window_s` seconds. For a username, a successful login starts the count afresh (the
+older rows stay, for the record); for an address it does not, because one valid account must not
+let an attacker reset the counter while guessing the passwords of others.
+
+Every attempt is recorded as a failure *before* it is judged and committed at once, then
+counted. Concurrent guesses (several server processes, PostgreSQL READ COMMITTED) therefore see
+each other, so a burst gets at most `login_max_failures` tries through, never one per process.
+Refused attempts stay recorded as failures too: hammering a locked door keeps it locked.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.models import LoginAttempt
+from server.settings import Settings
+
+# Column widths of LoginAttempt; longer values are cut so PostgreSQL does not reject the row.
+_NAME_WIDTH = 64
+_CLIENT_WIDTH = 64
+
+
+async def record_attempt(session: AsyncSession, *, username: str, client: str, at: datetime) -> int:
+    """Record an attempt as failed (until mark_success says otherwise); returns its id.
+
+    The caller commits this before calling retry_after, so concurrent attempts count it.
+    """
+    attempt = LoginAttempt(username=username[:_NAME_WIDTH], client=client[:_CLIENT_WIDTH], ok=False, at=at)
+    session.add(attempt)
+    await session.flush()
+    return attempt.id
+
+
+async def mark_success(session: AsyncSession, attempt_id: int) -> None:
+    await session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
+
+
+async def retry_after(
+    session: AsyncSession, *, username: str, client: str, settings: Settings, now: datetime
+) -> int | None:
+    """Seconds until this username and address may try again, or None if the attempt may go ahead.
+
+    Counts the attempt being judged (already recorded) with the earlier ones.
+    """
+    username, client = username[:_NAME_WIDTH], client[:_CLIENT_WIDTH]
+    window_start = now - timedelta(seconds=settings.login_window_s)
+    last_success = await session.scalar(
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.ok.is_(True))
+    )
+    name_since = window_start if last_success is None else max(window_start, last_success)
+    waits = [
+        await _wait(session, LoginAttempt.username == username, name_since, settings, now),
+        await _wait(session, LoginAttempt.client == client, window_start, settings, now),
+    ]
+    return max((w for w in waits if w is not None), default=None)
+
+
+async def _wait(
+    session: AsyncSession,
+    who: ColumnElement[bool],
+    since: datetime,
+    settings: Settings,
+    now: datetime,
+) -> int | None:
+    limit = max(1, settings.login_max_failures)
+    # Only the newest limit+1 failures matter: the current attempt plus `limit` before it.
+    stmt = (
+        select(LoginAttempt.at)
+        .where(who, LoginAttempt.ok.is_(False), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc())
+        .limit(limit + 1)
+    )
+    times = list((await session.scalars(stmt)).all())
+    if len(times) <= limit:
+        return None
+    # The next try is let through once only limit-1 failures remain in its window, that is
+    # when the limit-th newest failure has aged out.
+    frees_at = times[limit - 1] + timedelta(seconds=settings.login_window_s)
+    return max(1, math.ceil((frees_at - now).total_seconds()))

@@ -1,0 +1,99 @@
+"""HTTP endpoints for stock: receipts, adjustments, balances, the movement ledger, safety buffers."""
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from server.auth.principal import ADMIN, STAFF, Principal
+from server.catalog.models import Sku
+from server.db import Database
+from server.inventory.models import Bin, StockBalance, StockMovement, Warehouse
+from server.inventory.schemas import AdjustmentIn, BalanceOut, BufferIn, MovementOut, PostedOut, ReceiptIn
+from server.inventory.stock import balance_out, balance_query, balances_for, movements_for, post_stock, set_buffer
+from server.orders.repository import count
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey
+
+
+class StockController(Controller):
+    path = "/api/v1/stock"
+    tags = ["stock"]
+
+    @get("/", opt=STAFF, dependencies=PAGINATION, summary="Balances per SKU and warehouse: on hand, reserved, available")
+    async def balances(
+        self, db: Database, page: PageParams, warehouse: TextFilter = None, sku: TextFilter = None, q: TextFilter = None, low: bool = False
+    ) -> Page[BalanceOut]:
+        stmt = balance_query()
+        if warehouse:
+            stmt = stmt.where(Warehouse.code == warehouse)
+        if sku:
+            stmt = stmt.where(Sku.code == sku)
+        if q:
+            stmt = stmt.where(Sku.code.contains(q) | Sku.name.contains(q))
+        if low:
+            stmt = stmt.where(StockBalance.on_hand - StockBalance.reserved - StockBalance.safety_buffer <= 0)
+        async with db.reader.connect() as conn:
+            total = await count(conn, stmt)
+            rows = (await conn.execute(stmt.order_by(Sku.code, Warehouse.code).limit(page.limit).offset(page.offset))).all()
+        return page.of([balance_out(r) for r in rows], total)
+
+    @post("/receipts", opt=STAFF, summary="Receive stock into a warehouse (goods in)")
+    async def receive(self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn) -> PostedOut:
+        actor = request.user.actor
+        async with db.write_conn() as conn:
+            moves = await movements_for(
+                conn, data.warehouse, data.lines, kind="receive", signed=False, reason="received", ref_type="receipt", ref_id=data.reference[:64], actor=actor
+            )
+            allocated = await post_stock(conn, moves, actor)
+            balances = await balances_for(conn, moves)
+        return PostedOut(movements=len(moves), balances=balances, allocated_orders=allocated)
+
+    @post("/adjustments", opt=ADMIN, summary="Correct stock by a signed quantity, with a reason")
+    async def adjust(self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn) -> PostedOut:
+        actor = request.user.actor
+        async with db.write_conn() as conn:
+            moves = await movements_for(
+                conn, data.warehouse, data.lines, kind="adjust", signed=True, reason=data.reason, ref_type="adjustment", ref_id="", actor=actor
+            )
+            allocated = await post_stock(conn, moves, actor)
+            balances = await balances_for(conn, moves)
+        return PostedOut(movements=len(moves), balances=balances, allocated_orders=allocated)
+
+    @put("/{warehouse:str}/{sku:str}/buffer", opt=ADMIN, summary="Units of a SKU held back from sale in a warehouse")
+    async def buffer(self, db: Database, warehouse: UrlKey, sku: UrlKey, data: BufferIn) -> BalanceOut:
+        async with db.write_conn() as conn:
+            return await set_buffer(conn, warehouse, sku, data.safety_buffer)
+
+    @get("/movements", opt=STAFF, dependencies=PAGINATION, summary="The stock ledger, newest first")
+    async def movements(
+        self, db: Database, page: PageParams, warehouse: TextFilter = None, sku: TextFilter = None, kind: TextFilter = None, ref_id: TextFilter = None
+    ) -> Page[MovementOut]:
+        bin_ = aliased(Bin)
+        stmt = (
+            select(StockMovement, Sku.code, Warehouse.code, bin_.code)
+            .join(Sku, Sku.id == StockMovement.sku_id)
+            .join(Warehouse, Warehouse.id == StockMovement.warehouse_id)
+            .outerjoin(bin_, bin_.id == StockMovement.bin_id)
+        )
+        if warehouse:
+            stmt = stmt.where(Warehouse.code == warehouse)
+        if sku:
+            stmt = stmt.where(Sku.code == sku)
+        if kind:
+            stmt = stmt.where(StockMovement.kind == kind)
+        if ref_id:
+            stmt = stmt.where(StockMovement.ref_id == ref_id)
+        async with db.reader.connect() as conn:
+            total = await count(conn, stmt)
+            rows = (await conn.execute(stmt.order_by(StockMovement.id.desc()).limit(page.limit).offset(page.offset))).all()
+        items = [
+            MovementOut(
+                id=m.id, sku=s, warehouse=w, bin=b, kind=m.kind, qty=m.qty, reason=m.reason, ref_type=m.ref_type, ref_id=m.ref_id, actor=m.actor, created_at=m.created_at
+            )
+            for m, s, w, b in rows
+        ]
+        return page.of(items, total)
+
+
+stock_routes: list[Any] = [StockController]

@@ -1,0 +1,157 @@
+"""Posting to the stock ledger: movement rows and the balances they move, in one transaction.
+
+Callers pass a connection already inside a write transaction. Balance rows are always touched
+in (sku_id, warehouse_id) order so two transactions never wait on each other's rows in a cycle
+(no deadlocks on PostgreSQL when several server processes post at once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.base import utcnow
+from server.inventory.models import Reservation, StockBalance, StockMovement
+
+Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
+
+
+@dataclass(frozen=True)
+class Movement:
+    sku_id: uuid.UUID
+    warehouse_id: uuid.UUID
+    kind: str
+    qty: int  # signed change to on hand
+    reason: str = ""
+    ref_type: str = ""
+    ref_id: str = ""
+    actor: str = ""
+    bin_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    on_hand: int
+    reserved: int
+    safety_buffer: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.safety_buffer
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(StockBalance)
+
+
+async def lock_balances(conn: AsyncConnection, keys: Iterable[Key]) -> dict[Key, BalanceRow]:
+    """Read (and on PostgreSQL lock, in key order) the balance rows for these keys.
+
+    On SQLite the whole transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    sku_ids = sorted({k[0] for k in wanted})
+    stmt = (
+        select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved, StockBalance.safety_buffer)
+        .where(StockBalance.sku_id.in_(sku_ids))
+        .order_by(StockBalance.sku_id, StockBalance.warehouse_id)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = (await conn.execute(stmt)).all()
+    return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4]) for r in rows}
+
+
+async def post_movements(conn: AsyncConnection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
+    """Append movements and add their quantities to on hand."""
+    if not movements:
+        return
+    now = now or utcnow()
+    deltas: dict[Key, int] = defaultdict(int)
+    for m in movements:
+        deltas[(m.sku_id, m.warehouse_id)] += m.qty
+    stmt = _upsert(conn)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[StockBalance.sku_id, StockBalance.warehouse_id],
+        set_={"on_hand": StockBalance.on_hand + stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
+    )
+    await conn.execute(
+        stmt,
+        [
+            {"sku_id": k[0], "warehouse_id": k[1], "on_hand": deltas[k], "reserved": 0, "safety_buffer": 0, "updated_at": now}
+            for k in sorted(deltas)
+        ],
+    )
+    await conn.execute(
+        insert(StockMovement),
+        [
+            {
+                "sku_id": m.sku_id,
+                "warehouse_id": m.warehouse_id,
+                "bin_id": m.bin_id,
+                "kind": m.kind,
+                "qty": m.qty,
+                "reason": m.reason,
+                "ref_type": m.ref_type,
+                "ref_id": m.ref_id,
+                "actor": m.actor,
+                "created_at": now,
+            }
+            for m in movements
+        ],
+    )
+
+
+async def add_reserved(conn: AsyncConnection, deltas: dict[Key, int], *, now: datetime | None = None) -> None:
+    """Move the reserved counters by these deltas, in key order.
+
+    Reservation rows are written by the caller in the same transaction; verify checks they agree.
+    """
+    changes = [
+        {"k_sku": k[0], "k_wh": k[1], "delta": d, "now": now or utcnow()} for k, d in sorted(deltas.items()) if d != 0
+    ]
+    if not changes:
+        return
+    stmt = (
+        update(StockBalance)
+        .where(StockBalance.sku_id == bindparam("k_sku"), StockBalance.warehouse_id == bindparam("k_wh"))
+        .values(reserved=StockBalance.reserved + bindparam("delta"), updated_at=bindparam("now"))
+    )
+    await conn.execute(stmt, changes)
+
+
+async def release_reservations(
+    conn: AsyncConnection, order_ids: Sequence[uuid.UUID], *, status: str = "released", now: datetime | None = None
+) -> dict[Key, int]:
+    """Close every active reservation of these orders and give the units back. Returns what was freed."""
+    if not order_ids:
+        return {}
+    now = now or utcnow()
+    rows = (
+        await conn.execute(
+            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+                Reservation.order_id.in_(order_ids), Reservation.status == "active"
+            )
+        )
+    ).all()
+    freed: dict[Key, int] = defaultdict(int)
+    for sku_id, warehouse_id, qty in rows:
+        freed[(sku_id, warehouse_id)] += qty
+    await conn.execute(
+        update(Reservation)
+        .where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
+        .values(status=status, closed_at=now)
+    )
+    await add_reserved(conn, {k: -q for k, q in freed.items()}, now=now)
+    return dict(freed)

@@ -1,0 +1,61 @@
+"""Wire shapes for stock: receipts, adjustments, balances and the movement ledger."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class StockLineIn(msgspec.Struct):
+    sku: Code
+    qty: int
+    bin: str | None = None
+
+
+class ReceiptIn(msgspec.Struct):
+    warehouse: Code
+    lines: list[StockLineIn]
+    reference: str = ""  # supplier delivery / inbound shipment reference
+
+
+class AdjustmentIn(msgspec.Struct):
+    warehouse: Code
+    lines: list[StockLineIn]  # qty is the signed change
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=255)]
+
+
+class BufferIn(msgspec.Struct):
+    safety_buffer: int
+
+
+class BalanceOut(msgspec.Struct):
+    sku: str
+    name: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    safety_buffer: int
+    available: int
+
+
+class PostedOut(msgspec.Struct):
+    movements: int
+    balances: list[BalanceOut]
+    allocated_orders: list[uuid.UUID] = []  # held orders this stock let through
+
+
+class MovementOut(msgspec.Struct):
+    id: int
+    sku: str
+    warehouse: str
+    bin: str | None
+    kind: str
+    qty: int
+    reason: str
+    ref_type: str
+    ref_id: str
+    actor: str
+    created_at: datetime

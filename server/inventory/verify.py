@@ -1,0 +1,118 @@
+"""`bodega verify`: recompute every stock balance from the ledger and the reservations.
+
+on hand must equal the sum of the movements; reserved must equal the active reservations; and
+only orders that still hold stock may have active reservations. `--repair` rewrites the cached
+balances from the ledger (the ledger itself is never touched) and writes an audit entry saying so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.audit.models import AuditEntry
+from server.catalog.models import Sku
+from server.db.base import utcnow
+from server.inventory.models import Reservation, StockBalance, StockMovement, Warehouse
+from server.orders.lifecycle import HOLDS_STOCK
+from server.orders.models import Order
+
+Key = tuple[uuid.UUID, uuid.UUID]
+
+
+@dataclass(frozen=True)
+class Drift:
+    sku: str
+    warehouse: str
+    field: str
+    cached: int
+    ledger: int
+
+    def __str__(self) -> str:
+        return f"{self.sku} @ {self.warehouse}: {self.field} is {self.cached} in balances but {self.ledger} by the ledger"
+
+
+@dataclass
+class VerifyReport:
+    drift: list[Drift]
+    orphan_reservations: list[str]  # active reservations of orders that no longer hold stock
+    balances_checked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.drift and not self.orphan_reservations
+
+
+async def verify(conn: AsyncConnection) -> VerifyReport:
+    on_hand = {
+        (r[0], r[1]): int(r[2])
+        for r in (await conn.execute(select(StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty)).group_by(StockMovement.sku_id, StockMovement.warehouse_id))).all()
+    }
+    reserved = {
+        (r[0], r[1]): int(r[2])
+        for r in (
+            await conn.execute(
+                select(Reservation.sku_id, Reservation.warehouse_id, func.sum(Reservation.qty))
+                .where(Reservation.status == "active")
+                .group_by(Reservation.sku_id, Reservation.warehouse_id)
+            )
+        ).all()
+    }
+    cached = {
+        (r[0], r[1]): (int(r[2]), int(r[3]))
+        for r in (await conn.execute(select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved))).all()
+    }
+    sku_codes = dict((await conn.execute(select(Sku.id, Sku.code))).all())
+    wh_codes = dict((await conn.execute(select(Warehouse.id, Warehouse.code))).all())
+    drift: list[Drift] = []
+    for key in sorted(set(on_hand) | set(reserved) | set(cached)):
+        c_on, c_res = cached.get(key, (0, 0))
+        names = (sku_codes.get(key[0], str(key[0])), wh_codes.get(key[1], str(key[1])))
+        if c_on != on_hand.get(key, 0):
+            drift.append(Drift(*names, "on_hand", c_on, on_hand.get(key, 0)))
+        if c_res != reserved.get(key, 0):
+            drift.append(Drift(*names, "reserved", c_res, reserved.get(key, 0)))
+    orphans = (
+        await conn.execute(
+            select(Order.external_id, Order.status)
+            .join(Reservation, Reservation.order_id == Order.id)
+            .where(Reservation.status == "active", Order.status.not_in(HOLDS_STOCK))
+            .distinct()
+        )
+    ).all()
+    return VerifyReport(drift, [f"order {ext} is {status} but still holds stock" for ext, status in orphans], len(cached))
+
+
+async def repair(conn: AsyncConnection, report: VerifyReport, actor: str) -> int:
+    """Rewrite drifted balances from the ledger; returns how many balance rows changed."""
+    if not report.drift:
+        return 0
+    sku_ids = {code: sid for sid, code in (await conn.execute(select(Sku.id, Sku.code))).all()}
+    wh_ids = {code: wid for wid, code in (await conn.execute(select(Warehouse.id, Warehouse.code))).all()}
+    fixes: dict[Key, dict[str, int]] = {}
+    for d in report.drift:
+        key = (sku_ids[d.sku], wh_ids[d.warehouse])
+        fixes.setdefault(key, {})[d.field] = d.ledger
+    now = utcnow()
+    for (sku_id, wh_id), values in sorted(fixes.items()):
+        result = await conn.execute(
+            update(StockBalance).where(StockBalance.sku_id == sku_id, StockBalance.warehouse_id == wh_id).values(**values, updated_at=now)
+        )
+        if result.rowcount == 0:
+            await conn.execute(
+                insert(StockBalance).values(
+                    sku_id=sku_id, warehouse_id=wh_id, on_hand=values.get("on_hand", 0), reserved=values.get("reserved", 0), safety_buffer=0, updated_at=now
+                )
+            )
+    await conn.execute(
+        insert(AuditEntry).values(
+            action="verify.repair",
+            actor=actor,
+            details={"fixed": [str(d) for d in report.drift]},
+            at=now,
+        )
+    )
+    return len(fixes)

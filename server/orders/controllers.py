@@ -1,0 +1,173 @@
+"""HTTP endpoints for orders: ingestion (single and batch), reading, and status changes."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.types import Scope
+from litestar.utils.scope.state import ScopeState
+from sqlalchemy import select
+
+from server.auth.principal import MANAGERS, STAFF, Principal
+from server.db import Database
+from server.errors import BodegaError, FieldError, InvalidInput, NotFound
+from server.orders import repository
+from server.orders.committer import OrderCommitter
+from server.orders.ingest import reallocate
+from server.orders.lifecycle import STATUSES
+from server.orders.models import Order, RejectedPayload
+from server.orders.schemas import (
+    BatchResult,
+    HistoryEntryOut,
+    IngestResult,
+    OrderBatchIn,
+    OrderIn,
+    OrderOut,
+    StatusChangeIn,
+)
+from server.orders.services import change_status
+from server.pagination import PAGINATION, Page, PageParams, TextFilter
+
+INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
+MAX_BATCH = 5000
+
+
+class RejectedOrder(msgspec.Struct):
+    index: int
+    external_id: str
+    errors: list[FieldError]
+
+
+class BatchOut(msgspec.Struct):
+    results: list[IngestResult]
+    rejected: list[RejectedOrder] = []
+
+
+async def keep_rejected_payload(db: Database, source: str, body: bytes | str, problem: dict[str, Any]) -> None:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    async with db.write() as session:
+        session.add(RejectedPayload(source=source, body=text[:1_000_000], problem=problem))
+
+
+async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
+    """After-exception hook: a refused payload on an ingestion route is stored whole before we answer."""
+    from litestar.exceptions import ClientException
+
+    handler = scope.get("route_handler")
+    source = handler.opt.get("keep_rejected") if handler is not None else None
+    # ClientException covers undecodable JSON (400) and schema errors (422) raised while parsing.
+    if not source or not isinstance(exc, ClientException | InvalidInput) or exc.status_code not in (400, 422):
+        return
+    body = ScopeState.from_scope(scope).body
+    if not isinstance(body, bytes):
+        return
+    detail = exc.detail if isinstance(exc, InvalidInput) else str(exc.extra or exc.detail)
+    db: Database = scope["app"].state.db
+    await keep_rejected_payload(db, str(source), body, {"detail": detail})
+
+
+def _committer(request: Request[Any, Any, Any]) -> OrderCommitter:
+    return request.app.state.committer
+
+
+class OrderController(Controller):
+    path = "/api/v1/orders"
+    tags = ["orders"]
+
+    @post("/", opt=INGEST, summary="Ingest one channel order (idempotent by shop + external id)")
+    async def ingest_one(self, request: Request[Principal, Any, Any], data: OrderIn) -> IngestResult:
+        outcome = (await _committer(request).submit([data], request.user.actor))[0]
+        if isinstance(outcome, BodegaError):
+            raise outcome
+        return outcome
+
+    @post("/batch", opt=INGEST, summary="Ingest many orders in one request; invalid ones are listed, the rest go in")
+    async def ingest_batch(self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database) -> BatchOut:
+        if not data.orders:
+            raise InvalidInput("empty batch", [FieldError("orders", "send at least one order")])
+        if len(data.orders) > MAX_BATCH:
+            raise InvalidInput("batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")])
+        outcomes = await _committer(request).submit(data.orders, request.user.actor)
+        out = BatchOut(results=[])
+        for i, (order, outcome) in enumerate(zip(data.orders, outcomes, strict=True)):
+            if isinstance(outcome, BodegaError):
+                errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
+                out.rejected.append(RejectedOrder(i, order.external_id, errors))
+                await keep_rejected_payload(
+                    db, "orders", msgspec.json.encode(order), {"detail": outcome.detail, "errors": msgspec.to_builtins(errors)}
+                )
+            else:
+                out.results.append(outcome)
+        return out
+
+    @get("/", opt=MANAGERS, dependencies=PAGINATION, summary="List orders with filters, newest first")
+    async def list_orders(
+        self,
+        db: Database,
+        page: PageParams,
+        status: TextFilter = None,
+        shop: TextFilter = None,
+        channel: TextFilter = None,
+        payment_method: TextFilter = None,
+        external_id: TextFilter = None,
+        placed_from: datetime | None = None,
+        placed_to: datetime | None = None,
+    ) -> Page[OrderOut]:
+        if status is not None and status not in STATUSES:
+            raise InvalidInput("unknown status", [FieldError("status", f"must be one of {', '.join(STATUSES)}")])
+        stmt = repository.order_query()
+        if status:
+            stmt = stmt.where(Order.status == status)
+        if channel:
+            stmt = stmt.where(Order.channel == channel)
+        if payment_method:
+            stmt = stmt.where(Order.payment_method == payment_method)
+        if external_id:
+            stmt = stmt.where(Order.external_id == external_id)
+        if shop:
+            from server.channels.models import Shop
+
+            stmt = stmt.where(Shop.code == shop)
+        if placed_from:
+            stmt = stmt.where(Order.placed_at >= placed_from)
+        if placed_to:
+            stmt = stmt.where(Order.placed_at < placed_to)
+        async with db.read() as conn:
+            total = await repository.count(conn, stmt)
+            rows = (await conn.execute(stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset))).all()
+            lines = await repository.order_lines(conn, [r[0].id for r in rows])
+        items = [repository.to_out(r[0], r[1], r[2], lines.get(r[0].id, [])) for r in rows]
+        return page.of(items, total)
+
+    @get("/{order_id:uuid}", opt=STAFF, summary="One order with its lines")
+    async def get_order(self, db: Database, order_id: uuid.UUID) -> OrderOut:
+        async with db.read() as conn:
+            row = (await conn.execute(repository.order_query().where(Order.id == order_id))).first()
+            if row is None:
+                raise NotFound(f"no order {order_id}")
+            lines = await repository.order_lines(conn, [order_id])
+        return repository.to_out(row[0], row[1], row[2], lines.get(order_id, []))
+
+    @get("/{order_id:uuid}/history", opt=MANAGERS, summary="Every status the order has been in, who and why")
+    async def get_history(self, db: Database, order_id: uuid.UUID) -> list[HistoryEntryOut]:
+        async with db.read() as conn:
+            if (await conn.execute(select(Order.id).where(Order.id == order_id))).first() is None:
+                raise NotFound(f"no order {order_id}")
+            return await repository.history(conn, order_id)
+
+    @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
+    async def set_status(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn) -> OrderOut:
+        async with db.write_conn() as conn:
+            await change_status(conn, order_id, data.status, actor=request.user.actor, reason=data.reason)
+        return await self.get_order.fn(self, db, order_id)
+
+    @post("/{order_id:uuid}/allocate", opt=MANAGERS, summary="Try again to reserve stock for a held order")
+    async def allocate(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID) -> OrderOut:
+        async with db.write_conn() as conn:
+            await reallocate(conn, [order_id], request.user.actor)
+        return await self.get_order.fn(self, db, order_id)
+
+
+order_routes: list[Any] = [OrderController]

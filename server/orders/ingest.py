@@ -1,0 +1,447 @@
+"""Ingesting a batch of channel orders in ONE transaction: create, update, cancel, allocate.
+
+The same order delivered twice changes nothing the second time (same payload hash), a version
+older than the one held is ignored, and a newer one updates the order and releases or
+re-reserves stock. Allocation reads balances under lock and reserves whole orders only.
+
+Lock order, which every writer of orders and stock follows so PostgreSQL never deadlocks:
+order keys (advisory locks, then order rows by id) before stock balance rows (by sku, warehouse).
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.base import new_id, utcnow
+from server.errors import BodegaError
+from server.exceptions.models import ExceptionRecord
+from server.inventory.ledger import Key, add_reserved, lock_balances
+from server.inventory.models import Reservation, Warehouse
+from server.orders.allocation import Availability, WarehouseRule, candidate_order, choose_warehouse, hold_reason
+from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
+from server.orders.models import Order, OrderLine, OrderStatusChange
+from server.orders.schemas import IngestResult, OrderIn
+from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
+
+
+@dataclass
+class HeldOrder:
+    """What the transaction knows about an order already in the database (or created earlier in it)."""
+
+    id: uuid.UUID
+    status: str
+    payload_hash: str
+    channel_updated_at: datetime
+    warehouse_id: uuid.UUID | None
+    hold_reason: str | None
+    lines: list[tuple[int, uuid.UUID, int, int]] | None = None  # loaded only when needed
+    inserted: bool = False
+
+
+@dataclass
+class Writes:
+    """Everything the batch will write, flushed with a few bulk statements at the end."""
+
+    new_orders: list[dict[str, Any]] = field(default_factory=list)
+    changed_orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    replace_lines_of: set[uuid.UUID] = field(default_factory=set)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    release_orders: set[uuid.UUID] = field(default_factory=set)
+    reservations: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+    reserved: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Allocator:
+    """Reserves whole orders against balances locked for this transaction."""
+
+    def __init__(self, warehouses: list[WarehouseRule], stock: Availability, view: CatalogView) -> None:
+        self.warehouses = warehouses
+        self.stock = stock
+        self.view = view
+        self.codes = {w.id: w.code for w in warehouses}
+
+    def allocate(
+        self, order_id: uuid.UUID, lines: list[LineNeeds], region: str, default_warehouse_id: uuid.UUID | None, writes: Writes, now: datetime
+    ) -> tuple[uuid.UUID | None, str | None]:
+        needs = needs_of(lines)
+        candidates = candidate_order(self.warehouses, region, default_warehouse_id)
+        chosen = choose_warehouse(needs, candidates, self.stock)
+        if chosen is None:
+            return None, hold_reason(needs, candidates, self.stock, {k: self.view.code_of(k) for k in needs})
+        self.stock.take(needs, chosen.id)
+        for line in lines:
+            for sku_id, qty in line.parts.items():
+                writes.reservations.append(
+                    {
+                        "id": new_id(),
+                        "order_id": order_id,
+                        "order_line_id": line_id(order_id, line.line_no),
+                        "sku_id": sku_id,
+                        "warehouse_id": chosen.id,
+                        "qty": qty,
+                        "status": "active",
+                        "created_at": now,
+                    }
+                )
+                writes.reserved[(sku_id, chosen.id)] += qty
+        return chosen.id, None
+
+
+def needs_of(lines: list[LineNeeds]) -> dict[uuid.UUID, int]:
+    total: dict[uuid.UUID, int] = defaultdict(int)
+    for line in lines:
+        for sku_id, qty in line.parts.items():
+            total[sku_id] += qty
+    return dict(total)
+
+
+def line_id(order_id: uuid.UUID, line_no: int) -> uuid.UUID:
+    # Deterministic, so reservations can name their line before the lines are written.
+    return uuid.uuid5(order_id, f"line-{line_no}")
+
+
+def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
+    return zlib.crc32(f"{shop_id}:{external_id}".encode()) - 2**31
+
+
+async def load_warehouses(conn: AsyncConnection) -> list[WarehouseRule]:
+    rows = (
+        await conn.execute(
+            select(Warehouse.id, Warehouse.code, Warehouse.priority, Warehouse.serves_regions).where(Warehouse.active.is_(True))
+        )
+    ).all()
+    return [WarehouseRule(r[0], r[1], r[2], frozenset(r[3] or ())) for r in rows]
+
+
+async def availability(conn: AsyncConnection, keys: set[Key]) -> Availability:
+    balances = await lock_balances(conn, keys)
+    return Availability({k: b.available for k, b in balances.items()})
+
+
+class IngestBatch:
+    """One group-commit transaction over many incoming orders."""
+
+    def __init__(self, conn: AsyncConnection, actor: str) -> None:
+        self.conn = conn
+        self.actor = actor
+        self.now = utcnow()
+        self.writes = Writes()
+        self.results: list[IngestResult | BodegaError] = []
+        self._reservations_by_order: dict[uuid.UUID, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
+
+    async def run(self, orders: list[OrderIn]) -> list[IngestResult | BodegaError]:
+        conn = self.conn
+        view = await load_catalog_view(conn, orders)
+        resolved: list[ResolvedOrder | BodegaError] = []
+        for order in orders:
+            try:
+                resolved.append(resolve_order(order, view))
+            except BodegaError as exc:
+                resolved.append(exc)
+        valid = [r for r in resolved if isinstance(r, ResolvedOrder)]
+        held = await self._lock_existing(valid)
+        warehouses = await load_warehouses(conn)
+        release_keys = await self._reserved_keys([h.id for h in held.values() if h.status in HOLDS_STOCK])
+        sku_ids = {sku for r in valid for sku in r.needs} | {k[0] for k in release_keys}
+        keys = {(sku, w.id) for sku in sku_ids for w in warehouses} | set(release_keys)
+        stock = await availability(conn, keys)
+        allocator = Allocator(warehouses, stock, view)
+        for item in resolved:
+            if isinstance(item, BodegaError):
+                self.results.append(item)
+                continue
+            self.results.append(await self._ingest_one(item, held, allocator, release_keys))
+        await flush(conn, self.writes)
+        return self.results
+
+    async def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], HeldOrder]:
+        pairs = sorted({(r.shop.id, r.source.external_id) for r in valid})
+        if not pairs:
+            return {}
+        if self.conn.dialect.name == "postgresql":
+            # Serialise work on the same channel order across server processes before touching stock,
+            # so two processes inserting one new order never wait on each other while holding balances.
+            for key in sorted({lock_key(*p) for p in pairs}):
+                await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+        stmt = (
+            select(Order.id, Order.shop_id, Order.external_id, Order.status, Order.payload_hash, Order.channel_updated_at, Order.warehouse_id, Order.hold_reason)
+            .where(tuple_(Order.shop_id, Order.external_id).in_(pairs))
+            .order_by(Order.id)
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        rows = (await self.conn.execute(stmt)).all()
+        return {(r[1], r[2]): HeldOrder(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows}
+
+    async def _reserved_keys(self, order_ids: list[uuid.UUID]) -> dict[Key, int]:
+        """Active reservations of orders this batch may release, totalled per (sku, warehouse)."""
+        if not order_ids:
+            return {}
+        rows = (
+            await self.conn.execute(
+                select(Reservation.order_id, Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+                    Reservation.order_id.in_(order_ids), Reservation.status == "active"
+                )
+            )
+        ).all()
+        totals: dict[Key, int] = defaultdict(int)
+        for order_id, sku_id, warehouse_id, qty in rows:
+            self._reservations_by_order[order_id][(sku_id, warehouse_id)] += qty
+            totals[(sku_id, warehouse_id)] += qty
+        return totals
+
+    def _release(self, held: HeldOrder, allocator: Allocator) -> None:
+        """Give an order's reserved units back (to this batch's availability and the counters)."""
+        w = self.writes
+        if held.inserted:
+            # Reserved earlier in this same batch: drop the pending rows instead.
+            mine = [r for r in w.reservations if r["order_id"] == held.id]
+            w.reservations = [r for r in w.reservations if r["order_id"] != held.id]
+            for r in mine:
+                key = (r["sku_id"], r["warehouse_id"])
+                w.reserved[key] -= r["qty"]
+                allocator.stock.free[key] = allocator.stock.get(*key) + r["qty"]
+            return
+        w.release_orders.add(held.id)
+        for key, qty in self._reservations_by_order.pop(held.id, {}).items():
+            w.reserved[key] -= qty
+            allocator.stock.free[key] = allocator.stock.get(*key) + qty
+
+    def _history(self, order_id: uuid.UUID, from_status: str | None, to_status: str, reason: str) -> None:
+        self.writes.history.append(
+            {"order_id": order_id, "from_status": from_status, "to_status": to_status, "actor": self.actor, "reason": reason[:255], "at": self.now}
+        )
+
+    def _exception(self, kind: str, message: str, order_id: uuid.UUID, **details: Any) -> None:
+        self.writes.exceptions.append(
+            {
+                "id": new_id(),
+                "kind": kind,
+                "status": "open",
+                "message": message[:500],
+                "order_id": order_id,
+                "sku_id": None,
+                "warehouse_id": None,
+                "details": {k: str(v) for k, v in details.items()},
+                "created_at": self.now,
+            }
+        )
+
+    def _place(self, order_id: uuid.UUID, resolved: ResolvedOrder, allocator: Allocator, from_status: str | None) -> tuple[str, uuid.UUID | None, str | None]:
+        warehouse_id, reason = allocator.allocate(
+            order_id, resolved.lines, resolved.region, resolved.shop.default_warehouse_id, self.writes, self.now
+        )
+        if warehouse_id is not None:
+            status = "allocated"
+            self._history(order_id, from_status, status, f"reserved in {allocator.codes[warehouse_id]}")
+        else:
+            status = "on_hold"
+            assert reason is not None
+            self._history(order_id, from_status, status, reason)
+            self._exception("order_on_hold", f"Order {resolved.source.external_id} is on hold: {reason}", order_id)
+        return status, warehouse_id, reason
+
+    async def _ingest_one(
+        self, r: ResolvedOrder, held_orders: dict[tuple[uuid.UUID, str], HeldOrder], allocator: Allocator, release_keys: dict[Key, int]
+    ) -> IngestResult | BodegaError:
+        key = (r.shop.id, r.source.external_id)
+        held = held_orders.get(key)
+        if held is None:
+            order_id = new_id()
+            self._history(order_id, None, "pending", f"received from {r.shop.code}")
+            if r.source.status == "cancelled":
+                status, warehouse_id, reason = "cancelled", None, None
+                self._history(order_id, "pending", "cancelled", f"arrived cancelled ({r.source.channel_status or 'cancelled'})")
+            else:
+                status, warehouse_id, reason = self._place(order_id, r, allocator, "pending")
+            self.writes.new_orders.append(order_row(order_id, r, status, warehouse_id, reason, self.now))
+            self.writes.lines.extend(line_rows(order_id, r))
+            held_orders[key] = HeldOrder(order_id, status, r.payload_hash, r.updated_at, warehouse_id, reason, r.line_signature(), inserted=True)
+            return self._result(order_id, r, "created", status, warehouse_id, reason, allocator)
+
+        if held.payload_hash == r.payload_hash:
+            return self._result(held.id, r, "unchanged", held.status, held.warehouse_id, held.hold_reason, allocator)
+        if r.updated_at < held.channel_updated_at:
+            return self._result(held.id, r, "stale", held.status, held.warehouse_id, held.hold_reason, allocator)
+        return await self._update(r, held, allocator)
+
+    async def _update(self, r: ResolvedOrder, held: HeldOrder, allocator: Allocator) -> IngestResult:
+        status, warehouse_id, reason = held.status, held.warehouse_id, held.hold_reason
+        ext = r.source.external_id
+        if r.source.status == "cancelled" and status != "cancelled":
+            if status in LEFT_WAREHOUSE:
+                self._exception("cancel_after_ship", f"{r.shop.code} cancelled order {ext} but it is already {status}", held.id)
+            else:
+                if status in HOLDS_STOCK:
+                    self._release(held, allocator)
+                if status in ("picking", "packed"):
+                    self._exception("restock_cancelled", f"Order {ext} was cancelled while {status}: put its items back", held.id)
+                self._history(held.id, status, "cancelled", f"cancelled on {r.shop.code} ({r.source.channel_status or 'cancelled'})")
+                status, warehouse_id, reason = "cancelled", None, None
+        elif r.source.status == "pending" and status == "cancelled":
+            self._exception("reopened_by_channel", f"{r.shop.code} reopened order {ext}, which Bodega had cancelled", held.id)
+        elif status != "cancelled" and await self._lines_changed(held, r):
+            if status in ("pending", "on_hold", "allocated"):
+                if status == "allocated":
+                    self._release(held, allocator)
+                self.writes.replace_lines_of.add(held.id)
+                self.writes.lines.extend(line_rows(held.id, r))
+                held.lines = r.line_signature()
+                new_status, warehouse_id, reason = self._place(held.id, r, allocator, status)
+                status = new_status
+            else:
+                self._exception("changed_after_pick", f"{r.shop.code} changed the items of order {ext} after picking started", held.id)
+        row = order_row(held.id, r, status, warehouse_id, reason, self.now)
+        row.pop("created_at")
+        if held.inserted:
+            # Created earlier in this batch: amend the pending insert instead of updating.
+            for pending in self.writes.new_orders:
+                if pending["id"] == held.id:
+                    pending.update(row)
+        else:
+            self.writes.changed_orders[held.id] = row
+        held.status, held.warehouse_id, held.hold_reason = status, warehouse_id, reason
+        held.payload_hash, held.channel_updated_at = r.payload_hash, r.updated_at
+        return self._result(held.id, r, "updated", status, warehouse_id, reason, allocator)
+
+    async def _lines_changed(self, held: HeldOrder, r: ResolvedOrder) -> bool:
+        if held.lines is None:
+            rows = (
+                await self.conn.execute(
+                    select(OrderLine.line_no, OrderLine.sku_id, OrderLine.qty, OrderLine.unit_price)
+                    .where(OrderLine.order_id == held.id)
+                    .order_by(OrderLine.line_no)
+                )
+            ).all()
+            held.lines = [(a, b, c, d) for a, b, c, d in rows]
+        return held.lines != r.line_signature()
+
+    def _result(
+        self, order_id: uuid.UUID, r: ResolvedOrder, outcome: Any, status: str, warehouse_id: uuid.UUID | None, reason: str | None, allocator: Allocator
+    ) -> IngestResult:
+        return IngestResult(
+            id=order_id,
+            external_id=r.source.external_id,
+            outcome=outcome,
+            status=status,
+            warehouse=allocator.codes.get(warehouse_id) if warehouse_id else None,
+            hold_reason=reason,
+        )
+
+
+def order_row(order_id: uuid.UUID, r: ResolvedOrder, status: str, warehouse_id: uuid.UUID | None, reason: str | None, now: datetime) -> dict[str, Any]:
+    src, addr = r.source, r.source.address
+    return {
+        "id": order_id,
+        "shop_id": r.shop.id,
+        "channel": r.shop.channel,
+        "external_id": src.external_id,
+        "status": status,
+        "channel_status": src.channel_status[:64],
+        "payment_method": src.payment_method,
+        "cod_amount": r.cod_amount,
+        "total_amount": r.total_amount,
+        "shipping_fee": r.shipping_fee,
+        "customer_name": addr.name,
+        "phone": r.phone,
+        "street": addr.street,
+        "barangay": addr.barangay,
+        "city": addr.city,
+        "province": addr.province,
+        "region": r.region,
+        "zip_code": r.zip_code,
+        "placed_at": src.placed_at,
+        "ship_by": src.ship_by,
+        "channel_updated_at": r.updated_at,
+        "payload_hash": r.payload_hash,
+        "warehouse_id": warehouse_id,
+        "hold_reason": reason[:255] if reason else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": line_id(order_id, ln.line_no),
+            "order_id": order_id,
+            "line_no": ln.line_no,
+            "sku_id": ln.sku_id,
+            "qty": ln.qty,
+            "unit_price": ln.unit_price,
+            "external_line_id": ln.external_line_id,
+        }
+        for ln in r.lines
+    ]
+
+
+async def flush(conn: AsyncConnection, w: Writes) -> None:
+    now = utcnow()
+    if w.new_orders:
+        await conn.execute(insert(Order), w.new_orders)
+    if w.changed_orders:
+        rows = [{"b_id": oid, **{k: v for k, v in row.items() if k != "id"}} for oid, row in w.changed_orders.items()]
+        columns = [k for k in rows[0] if k != "b_id"]
+        stmt = update(Order).where(Order.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
+        await conn.execute(stmt, rows)
+    if w.release_orders:
+        await conn.execute(
+            update(Reservation)
+            .where(Reservation.order_id.in_(sorted(w.release_orders)), Reservation.status == "active")
+            .values(status="released", closed_at=now)
+        )
+    if w.replace_lines_of:
+        # The channel changed the items: lines are replaced wholesale (released reservations keep
+        # their rows as history; their line link is nulled).
+        await conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
+    if w.lines:
+        await conn.execute(insert(OrderLine), w.lines)
+    if w.reservations:
+        await conn.execute(insert(Reservation), w.reservations)
+    if w.history:
+        await conn.execute(insert(OrderStatusChange), w.history)
+    if w.exceptions:
+        await conn.execute(insert(ExceptionRecord), w.exceptions)
+    await add_reserved(conn, dict(w.reserved), now=now)
+
+
+async def reallocate(conn: AsyncConnection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
+    """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
+    from server.orders.repository import load_allocation_inputs
+
+    stmt = select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    ids = [row[0] for row in (await conn.execute(stmt)).all()]
+    if not ids:
+        return []
+    inputs = await load_allocation_inputs(conn, ids)
+    batch = IngestBatch(conn, actor)
+    warehouses = await load_warehouses(conn)
+    sku_ids = {sku for item in inputs for sku in needs_of(item.lines)}
+    stock = await availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
+    allocator = Allocator(warehouses, stock, CatalogView())
+    results: list[IngestResult] = []
+    for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
+        warehouse_id, _ = allocator.allocate(item.order_id, item.lines, item.region, item.default_warehouse_id, batch.writes, batch.now)
+        if warehouse_id is None:
+            continue
+        code = allocator.codes[warehouse_id]
+        batch._history(item.order_id, "on_hold", "allocated", f"stock arrived; reserved in {code}")
+        batch.writes.changed_orders[item.order_id] = {
+            "id": item.order_id, "status": "allocated", "warehouse_id": warehouse_id, "hold_reason": None, "updated_at": batch.now
+        }
+        results.append(IngestResult(id=item.order_id, external_id=item.external_id, outcome="updated", status="allocated", warehouse=code))
+    await flush(conn, batch.writes)
+    return results

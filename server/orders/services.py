@@ -1,0 +1,91 @@
+"""Moving an order through its statuses, with the stock effects each move has."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.base import utcnow
+from server.errors import NotFound
+from server.inventory.ledger import Key, Movement, add_reserved, post_movements, release_reservations
+from server.inventory.models import Reservation
+from server.orders.lifecycle import HOLDS_STOCK, check_transition
+from server.orders.models import Order, OrderStatusChange
+
+
+async def lock_order(conn: AsyncConnection, order_id: uuid.UUID) -> str:
+    """Lock the order row (PostgreSQL) and return its status."""
+    stmt = select(Order.status).where(Order.id == order_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    status = (await conn.execute(stmt)).scalar()
+    if status is None:
+        raise NotFound(f"no order {order_id}")
+    return status
+
+
+async def change_status(conn: AsyncConnection, order_id: uuid.UUID, target: str, *, actor: str, reason: str = "") -> str:
+    """Move the order to `target` if the state machine allows it; returns the previous status."""
+    current = await lock_order(conn, order_id)
+    check_transition(current, target)
+    now = utcnow()
+    values: dict[str, object] = {"status": target, "updated_at": now}
+    if target in ("cancelled", "on_hold") and current in HOLDS_STOCK:
+        await release_reservations(conn, [order_id], now=now)
+        values["warehouse_id"] = None
+        if target == "on_hold":
+            values["hold_reason"] = reason or "held by hand"
+    elif target == "shipped" and current == "packed":
+        await _ship(conn, order_id, actor)
+    elif target == "returned":
+        await _return(conn, order_id, actor)
+    await conn.execute(update(Order).where(Order.id == order_id).values(**values))
+    await conn.execute(
+        insert(OrderStatusChange).values(order_id=order_id, from_status=current, to_status=target, actor=actor, reason=reason[:255], at=now)
+    )
+    return current
+
+
+async def _ship(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> None:
+    """The parcel left: its reserved units leave on hand and the reservations are closed as shipped."""
+    rows = (
+        await conn.execute(
+            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+                Reservation.order_id == order_id, Reservation.status == "active"
+            )
+        )
+    ).all()
+    shipped: dict[Key, int] = defaultdict(int)
+    for sku_id, warehouse_id, qty in rows:
+        shipped[(sku_id, warehouse_id)] += qty
+    await conn.execute(
+        update(Reservation)
+        .where(Reservation.order_id == order_id, Reservation.status == "active")
+        .values(status="shipped", closed_at=utcnow())
+    )
+    await add_reserved(conn, {k: -q for k, q in shipped.items()})
+    await post_movements(
+        conn,
+        [Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(shipped.items())],
+    )
+
+
+async def _return(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> None:
+    """Goods are back in the warehouse they shipped from (inspection and put-away come later)."""
+    rows = (
+        await conn.execute(
+            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+                Reservation.order_id == order_id, Reservation.status == "shipped"
+            )
+        )
+    ).all()
+    back: dict[Key, int] = defaultdict(int)
+    for sku_id, warehouse_id, qty in rows:
+        back[(sku_id, warehouse_id)] += qty
+    await post_movements(
+        conn,
+        [Movement(k[0], k[1], "return", q, reason="returned parcel", ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(back.items())],
+    )

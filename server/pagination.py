@@ -1,0 +1,64 @@
+"""Lists: the limit/offset query parameters, the Page every list answers with, and safe URL text.
+
+A list handler declares `dependencies=PAGINATION` and takes `page: NamedDependency[PageParams]`;
+its service runs the filtered select through `fetch_page` and answers `page.of(items, total)`.
+Path keys are `UrlKey` and optional text filters `TextFilter`.
+"""
+
+from collections.abc import Sequence
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from litestar.di import Provide
+from litestar.params import PathParameter, QueryParameter
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# PostgreSQL refuses NUL in text and would answer 500, so text taken from the URL (path keys and
+# filters) is checked up front: no control characters, bounded length.
+_NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+UrlKey = Annotated[str, PathParameter(min_length=1, max_length=255, pattern=_NO_CONTROL_CHARS)]
+TextFilter = Annotated[str | None, QueryParameter(max_length=255, pattern=_NO_CONTROL_CHARS)]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int  # rows matching the filters, before limit and offset
+    limit: int
+    offset: int
+
+
+class PageParams(msgspec.Struct, frozen=True):
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    def of(self, items: list[T], total: int) -> Page[T]:
+        return Page(items=items, total=total, limit=self.limit, offset=self.offset)
+
+
+def page_params(
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Rows per page, 1 to {MAX_LIMIT}")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PAGINATION = {"page": Provide(page_params, sync_to_thread=False)}
+
+
+async def fetch_page(session: AsyncSession, stmt: Select[R], page: PageParams) -> tuple[Sequence[R], int]:
+    """One page of a single-entity select, and how many rows match in all.
+
+    The select must have a total ORDER BY (e.g. on a unique code), or pages may overlap.
+    """
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
+    return rows, total or 0

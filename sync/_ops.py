@@ -1,0 +1,318 @@
+"""The op catalogue: every kind of fact a device can report, its payload, and how old versions upgrade.
+
+Adding an op type is a local change: one payload Struct here, one `_register` line below, one rule
+in _rules.py (a test fails until all three exist), and one golden example in fixtures/protocol/ops/.
+
+Payload fields are ids as the device knows them (the server's ids for warehouse, bin, SKU, order)
+plus what the person saw or did. Money is integer centavos; quantities are whole units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, NamedTuple
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = [
+    "CATALOGUE",
+    "CashCollected",
+    "CashCollectedV1",
+    "DeliveryAttempted",
+    "FailureReason",
+    "OpRejected",
+    "OpSpec",
+    "ParcelHandedOver",
+    "ParcelLine",
+    "ParcelPacked",
+    "ParsedOp",
+    "ProofAttached",
+    "RemittanceHandedIn",
+    "ReturnReceived",
+    "SeqSkipped",
+    "StockCounted",
+    "StockPicked",
+    "StockPutAway",
+    "StockReceived",
+    "StockShortPicked",
+    "Upgrade",
+    "op_type_of",
+    "parse_op_type",
+    "parse_payload",
+]
+
+Ref = Annotated[str, Meta(min_length=1, max_length=64)]
+OptionalRef = Annotated[str, Meta(max_length=64)]
+Qty = Annotated[int, Meta(gt=0, le=1_000_000)]
+Count = Annotated[int, Meta(ge=0, le=1_000_000)]
+Centavos = Annotated[int, Meta(ge=0, le=100_000_000_000)]  # up to one billion pesos
+Position = Annotated[int, Meta(ge=0, le=(1 << 53) - 1)]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+Note = Annotated[str, Meta(max_length=500)]
+
+# Why a delivery attempt failed. Refused-after-inspection is counted apart from a plain refusal:
+# it usually means the item did not match the listing, which is the seller's problem, not the buyer's.
+FailureReason = Literal[
+    "refused",
+    "refused_after_inspection",
+    "wrong_address",
+    "not_home",
+    "unreachable",
+    "rescheduled",
+    "unsafe_area",
+    "other",
+]
+
+
+class _Payload(Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    """Base for payloads: unknown fields are ignored so a newer app's extra data is not an error."""
+
+
+class StockReceived(_Payload):
+    wh: Ref
+    bin: Ref  # where the goods were put down (usually a receiving bin)
+    sku: Ref
+    qty: Qty
+    ref: OptionalRef = ""  # delivery receipt, purchase order or inbound shipment
+
+
+class StockPutAway(_Payload):
+    wh: Ref
+    sku: Ref
+    qty: Qty
+    from_bin: Ref
+    to_bin: Ref
+
+
+class StockPicked(_Payload):
+    wh: Ref
+    bin: Ref
+    sku: Ref
+    qty: Qty
+    order: Ref
+
+
+class StockShortPicked(_Payload):
+    """The picker went to the bin for `wanted` units and found only `found` (picked them all)."""
+
+    wh: Ref
+    bin: Ref
+    sku: Ref
+    order: Ref
+    wanted: Qty
+    found: Count
+
+
+class ParcelPacked(_Payload):
+    wh: Ref
+    order: Ref
+    waybill: Ref
+
+
+class ParcelLine(Struct, frozen=True, array_like=True):
+    sku: Ref
+    qty: Qty
+
+
+class ParcelHandedOver(_Payload):
+    """The parcel left the warehouse: to a courier's pickup or to one of our riders."""
+
+    wh: Ref
+    order: Ref
+    waybill: Ref
+    to: Ref  # courier code or rider id
+    lines: Annotated[list[ParcelLine], Meta(min_length=1, max_length=200)]
+
+
+class StockCounted(_Payload):
+    """A cycle count of one SKU in one bin, with what the phone believed when it was taken."""
+
+    wh: Ref
+    bin: Ref
+    sku: Ref
+    counted: Count
+    expected: int = 0  # on hand the phone showed (its replica plus its own unsynced ops)
+    base: Position = 0  # log position of the phone's replica when counting (0: unknown)
+
+
+class ReturnReceived(_Payload):
+    wh: Ref
+    bin: Ref
+    sku: Ref
+    qty: Qty
+    order: OptionalRef = ""
+    condition: Literal["resellable", "damaged"] = "resellable"
+
+
+class DeliveryAttempted(_Payload):
+    order: Ref
+    waybill: Ref
+    outcome: Literal["delivered", "failed"]
+    reason: FailureReason | None = None  # required when failed, absent when delivered
+    note: Note = ""
+
+
+class CashCollected(_Payload):
+    order: Ref
+    amount: Centavos
+
+
+class CashCollectedV1(_Payload):
+    """Version 1 (the first app release) sent whole pesos. Kept so phones not yet updated still sync."""
+
+    order: Ref
+    pesos: Annotated[int, Meta(ge=0, le=1_000_000_000)]
+
+
+class ProofAttached(_Payload):
+    order: Ref
+    blob: Sha256  # the photo or signature, uploaded separately under this hash
+    kind: Literal["photo", "signature"] = "photo"
+    waybill: OptionalRef = ""
+
+
+class RemittanceHandedIn(_Payload):
+    """A rider turned cash in (end of day, or mid-run at a drop point)."""
+
+    amount: Annotated[int, Meta(gt=0, le=100_000_000_000)]
+    to: Ref  # who received it: a cashier, supervisor or safe id
+    ref: OptionalRef = ""  # the remittance slip number
+
+
+class SeqSkipped(_Payload):
+    """The device no longer holds its ops numbered seq..to (they were lost) and says so.
+
+    Only the client library writes this op, when the server asks for ops the phone no longer has;
+    it fills the hole in the device's sequence so the ops behind it can go through, and it raises
+    an exception so a person knows facts were lost.
+    """
+
+    to: Annotated[int, Meta(ge=1, le=(1 << 53) - 1)]
+    why: Note = ""
+
+
+class Upgrade(NamedTuple):
+    payload: type[_Payload]
+    to_latest: Callable[[Any], _Payload]
+
+
+@dataclass(frozen=True, slots=True)
+class OpSpec:
+    name: str  # "stock.received"
+    version: int  # the latest version; the one devices should send
+    payload: type[_Payload]
+    # Rules a Struct cannot express (cross-field); returns a reason, or None when the payload is fine.
+    check: Callable[[Any], str | None] | None = None
+    older: Mapping[int, Upgrade] = field(default_factory=dict[int, Upgrade])
+
+    @property
+    def type(self) -> str:
+        return f"{self.name}@v{self.version}"
+
+
+class OpRejected(Exception):
+    """The op is malformed: the server answers `rejected` with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ParsedOp(NamedTuple):
+    name: str
+    version: int  # as sent
+    payload: Any  # the latest version's payload Struct
+
+
+CATALOGUE: dict[str, OpSpec] = {}
+_BY_PAYLOAD: dict[type[_Payload], str] = {}
+
+
+def _register(spec: OpSpec) -> None:
+    if spec.name in CATALOGUE:
+        raise ValueError(f"op type {spec.name} registered twice")
+    CATALOGUE[spec.name] = spec
+    _BY_PAYLOAD[spec.payload] = spec.type
+
+
+def _put_away_check(p: StockPutAway) -> str | None:
+    return "from_bin and to_bin are the same bin" if p.from_bin == p.to_bin else None
+
+
+def _short_pick_check(p: StockShortPicked) -> str | None:
+    return "found must be less than wanted (otherwise it is a normal pick)" if p.found >= p.wanted else None
+
+
+def _delivery_check(p: DeliveryAttempted) -> str | None:
+    if p.outcome == "failed" and p.reason is None:
+        return "a failed attempt needs a reason"
+    if p.outcome == "delivered" and p.reason is not None:
+        return "a delivered parcel has no failure reason"
+    return None
+
+
+def _cash_v1_to_v2(p: CashCollectedV1) -> CashCollected:
+    return CashCollected(order=p.order, amount=p.pesos * 100)
+
+
+_register(OpSpec("stock.received", 1, StockReceived))
+_register(OpSpec("stock.put_away", 1, StockPutAway, _put_away_check))
+_register(OpSpec("stock.picked", 1, StockPicked))
+_register(OpSpec("stock.short_picked", 1, StockShortPicked, _short_pick_check))
+_register(OpSpec("stock.counted", 1, StockCounted))
+_register(OpSpec("parcel.packed", 1, ParcelPacked))
+_register(OpSpec("parcel.handed_over", 1, ParcelHandedOver))
+_register(OpSpec("return.received", 1, ReturnReceived))
+_register(OpSpec("delivery.attempted", 1, DeliveryAttempted, _delivery_check))
+_register(OpSpec("cash.collected", 2, CashCollected, older={1: Upgrade(CashCollectedV1, _cash_v1_to_v2)}))
+_register(OpSpec("proof.attached", 1, ProofAttached))
+_register(OpSpec("remittance.handed_in", 1, RemittanceHandedIn))
+_register(OpSpec("device.seq_skipped", 1, SeqSkipped))
+
+
+def parse_op_type(op_type: str) -> tuple[str, int]:
+    name, sep, version = op_type.rpartition("@v")
+    if not sep or not version.isdigit():
+        raise OpRejected("bad_op_type", f"op type {op_type!r} is not name@vN")
+    return name, int(version)
+
+
+def op_type_of(payload: Struct) -> str:
+    """The type string to send with a payload (always its latest version)."""
+    try:
+        return _BY_PAYLOAD[type(payload)]  # type: ignore[index]
+    except KeyError:
+        raise TypeError(f"{type(payload).__name__} is not a registered op payload") from None
+
+
+def parse_payload(op_type: str, payload: Mapping[str, Any]) -> ParsedOp:
+    """Check a payload against the catalogue and upgrade it to the latest version.
+
+    Raises OpRejected for an unknown type or version, or a payload that does not fit.
+    """
+    name, version = parse_op_type(op_type)
+    spec = CATALOGUE.get(name)
+    if spec is None:
+        raise OpRejected("unknown_op_type", f"no op type {name!r} on this server")
+    if version == spec.version:
+        parsed: _Payload = _convert(payload, spec.payload)
+    elif version in spec.older:
+        upgrade = spec.older[version]
+        parsed = upgrade.to_latest(_convert(payload, upgrade.payload))
+    else:
+        raise OpRejected("unknown_op_version", f"{name} has no version {version} on this server")
+    if spec.check is not None:
+        problem = spec.check(parsed)
+        if problem is not None:
+            raise OpRejected("invalid_payload", problem)
+    return ParsedOp(name, version, parsed)
+
+
+def _convert(payload: Mapping[str, Any], type_: type[_Payload]) -> _Payload:
+    try:
+        return msgspec.convert(payload, type_)
+    except msgspec.ValidationError as exc:
+        raise OpRejected("invalid_payload", str(exc)) from None

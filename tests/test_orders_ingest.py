@@ -1,0 +1,184 @@
+"""Order ingestion: idempotency, later versions, validation, allocation and holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.db import Database
+from server.inventory.verify import verify
+from tests.conftest import run
+from tests.factories import order_payload, seed_world
+
+
+def stock_of(client: Any, sku: str, warehouse: str) -> dict[str, Any]:
+    items = client.get("/api/v1/stock", params={"sku": sku, "warehouse": warehouse}).json()["items"]
+    return items[0] if items else {"on_hand": 0, "reserved": 0, "available": 0}
+
+
+async def _verify(url: str) -> Any:
+    db = Database(url)
+    try:
+        async with db.reader.connect() as conn:
+            return await verify(conn)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def world(database_url: str) -> Any:
+    return run(seed_world(database_url, {("CASE-BLK", "VAL"): 5, ("CABLE-1M", "VAL"): 10, ("CASE-BLK", "CEB"): 3}))
+
+
+def test_new_order_is_allocated_and_reserved(admin: Any, world: Any, database_url: str) -> None:
+    r = admin.post("/api/v1/orders", json=order_payload("SHP-1", [("CASE-BLK", 2)]))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["outcome"] == "created"
+    assert body["status"] == "allocated"
+    assert body["warehouse"] == "VAL"
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 2
+    order = admin.get(f"/api/v1/orders/{body['id']}").json()
+    assert order["cod_amount"] == 39800  # 2 x 199.00 pesos in centavos
+    assert order["phone"] == "+639171234567"
+    history = admin.get(f"/api/v1/orders/{body['id']}/history").json()
+    assert [h["to_status"] for h in history] == ["pending", "allocated"]
+    assert run(_verify(database_url)).ok
+
+
+def test_same_order_twice_changes_nothing(admin: Any, world: Any) -> None:
+    payload = order_payload("SHP-2", [("CASE-BLK", 1)])
+    first = admin.post("/api/v1/orders", json=payload).json()
+    second = admin.post("/api/v1/orders", json=payload).json()
+    assert second["outcome"] == "unchanged"
+    assert second["id"] == first["id"]
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 1
+    assert admin.get("/api/v1/orders", params={"external_id": "SHP-2"}).json()["total"] == 1
+
+
+def test_visayas_order_goes_to_cebu(admin: Any, world: Any) -> None:
+    address = order_payload("x", [])["address"] | {"city": "Cebu City", "province": "Cebu", "region": "Central Visayas", "zip_code": "6000"}
+    r = admin.post("/api/v1/orders", json=order_payload("SHP-3", [("CASE-BLK", 1)], address=address)).json()
+    assert r["warehouse"] == "CEB"
+
+
+def test_whole_order_from_one_warehouse_or_hold(admin: Any, world: Any, database_url: str) -> None:
+    # 4 cases fit only VAL; soap is nowhere: the order is held whole and nothing is reserved.
+    r = admin.post("/api/v1/orders", json=order_payload("SHP-4", [("CASE-BLK", 4), ("SOAP-KOJIC", 1)])).json()
+    assert r["status"] == "on_hold"
+    assert "SOAP-KOJIC needs 1" in r["hold_reason"]
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 0
+    assert run(_verify(database_url)).ok
+
+
+def test_bundle_reserves_components(admin: Any, world: Any) -> None:
+    r = admin.post("/api/v1/orders", json=order_payload("SHP-5", [("SET-STARTER", 2)])).json()
+    assert r["status"] == "allocated"
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 2
+    assert stock_of(admin, "CABLE-1M", "VAL")["reserved"] == 4
+
+
+def test_listing_resolves_to_sku(admin: Any, world: Any) -> None:
+    payload = order_payload("SHP-6", [])
+    payload["lines"] = [{"item_id": "1001", "model_id": "2001", "qty": 3, "unit_price": "99.50"}]
+    r = admin.post("/api/v1/orders", json=payload).json()
+    order = admin.get(f"/api/v1/orders/{r['id']}").json()
+    assert order["lines"] == [{"line_no": 1, "sku": "CABLE-1M", "qty": 3, "unit_price": 9950}]
+
+
+def test_cancel_by_later_version_releases(admin: Any, world: Any, database_url: str) -> None:
+    payload = order_payload("SHP-7", [("CASE-BLK", 3)], updated_at="2026-11-11T00:05:00+00:00")
+    admin.post("/api/v1/orders", json=payload)
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 3
+    cancelled = payload | {"status": "cancelled", "channel_status": "CANCELLED", "updated_at": "2026-11-11T01:00:00+00:00"}
+    r = admin.post("/api/v1/orders", json=cancelled).json()
+    assert (r["outcome"], r["status"]) == ("updated", "cancelled")
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 0
+    # The older version arriving late does not resurrect the order.
+    stale = admin.post("/api/v1/orders", json=payload | {"channel_status": "READY_TO_SHIP "}).json()
+    assert stale["outcome"] == "stale"
+    assert stale["status"] == "cancelled"
+    assert run(_verify(database_url)).ok
+
+
+def test_changed_lines_re_reserve(admin: Any, world: Any, database_url: str) -> None:
+    payload = order_payload("SHP-8", [("CASE-BLK", 1)], updated_at="2026-11-11T00:05:00+00:00")
+    admin.post("/api/v1/orders", json=payload)
+    changed = payload | {"lines": [{"sku": "CABLE-1M", "qty": 2, "unit_price": "150.00"}], "updated_at": "2026-11-11T00:30:00+00:00"}
+    r = admin.post("/api/v1/orders", json=changed).json()
+    assert r["status"] == "allocated"
+    assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 0
+    assert stock_of(admin, "CABLE-1M", "VAL")["reserved"] == 2
+    assert run(_verify(database_url)).ok
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p["lines"][0].update(sku="NOPE"), "lines[0].sku"),
+        (lambda p: p["lines"][0].update(qty=-2), "lines[0].qty"),
+        (lambda p: p["lines"][0].update(unit_price="12.345"), "lines[0].unit_price"),
+        (lambda p: p["lines"][0].update(unit_price="-5"), "lines[0].unit_price"),
+        (lambda p: p["address"].update(zip_code="14400"), "address.zip_code"),
+        (lambda p: p["address"].update(phone="12345"), "address.phone"),
+        (lambda p: p["address"].update(region="Atlantis"), "address.region"),
+        (lambda p: p.update(shop="lazada-nowhere"), "shop"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field_and_kept(admin: Any, world: Any, database_url: str, mutate: Any, field: str) -> None:
+    payload = order_payload("BAD-1", [("CASE-BLK", 1)])
+    mutate(payload)
+    r = admin.post("/api/v1/orders", json=payload)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in r.json()["errors"]]
+    assert _rejected_count(database_url) == 1
+
+
+def test_malformed_json_is_422_and_kept(admin: Any, world: Any, database_url: str) -> None:
+    r = admin.post("/api/v1/orders", content=b'{"shop": "shopee-main", "lines": [', headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422)
+    assert r.status_code < 500
+    r = admin.post("/api/v1/orders", json=order_payload("BAD-2", [("CASE-BLK", 1)]) | {"placed_at": "yesterday"})
+    assert r.status_code == 422
+    assert any("placed_at" in e["field"] for e in r.json()["errors"])
+    assert _rejected_count(database_url) == 2
+
+
+def _rejected_count(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from server.orders.models import RejectedPayload
+
+    async def count() -> int:
+        db = Database(url)
+        try:
+            async with db.reader.connect() as conn:
+                return int((await conn.execute(select(func.count()).select_from(RejectedPayload))).scalar_one())
+        finally:
+            await db.dispose()
+
+    return run(count())
+
+
+def test_batch_takes_good_orders_and_lists_bad_ones(admin: Any, world: Any) -> None:
+    good = order_payload("B-1", [("CABLE-1M", 1)])
+    bad = order_payload("B-2", [("NOPE", 1)])
+    r = admin.post("/api/v1/orders/batch", json={"orders": [good, bad, good]})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [x["outcome"] for x in body["results"]] == ["created", "unchanged"]
+    assert body["rejected"][0]["index"] == 1
+    assert body["rejected"][0]["errors"][0]["field"] == "orders[1].lines[0].sku"
+    assert stock_of(admin, "CABLE-1M", "VAL")["reserved"] == 1
+
+
+def test_receipt_releases_held_orders(admin: Any, world: Any, database_url: str) -> None:
+    held = admin.post("/api/v1/orders", json=order_payload("H-1", [("SOAP-KOJIC", 2)])).json()
+    assert held["status"] == "on_hold"
+    r = admin.post("/api/v1/stock/receipts", json={"warehouse": "VAL", "reference": "PO-77", "lines": [{"sku": "SOAP-KOJIC", "qty": 2}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["allocated_orders"] == [held["id"]]
+    assert admin.get(f"/api/v1/orders/{held['id']}").json()["status"] == "allocated"
+    assert run(_verify(database_url)).ok
