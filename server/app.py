@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server.auth.principal import Principal, TokenAuthMiddleware, role_guard
+from server.auth.principal import Principal, TokenAuthMiddleware, TokenDirectory, role_guard
 from server.db import Database
 from server.db.migrate import check_schema
 from server.errors import exception_handlers
@@ -35,10 +35,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             # Refuse to serve a database whose schema is not the one this code was written for.
             await check_schema(db)
         app.state.committer = OrderCommitter(db, settings)
+        app.state.tokens = TokenDirectory(db)
         try:
             yield
         finally:
             await app.state.committer.close()
+            app.state.tokens.close()
             await db.dispose()
 
     def provide_db() -> Database:

@@ -6,8 +6,10 @@ from typing import Any
 
 from server.auth.controllers import auth_routes
 from server.catalog.controllers import catalog_routes
+from server.channels.controllers import channel_routes
 from server.health import health, ready
 from server.inventory.controllers import stock_routes
+from server.inventory.locations import location_routes
 from server.orders.controllers import order_routes
 from server.settings import Settings
 
@@ -16,6 +18,8 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers: list[Any] = [health, ready]
     handlers += auth_routes
     handlers += catalog_routes
+    handlers += channel_routes
+    handlers += location_routes
     handlers += stock_routes
     handlers += order_routes
     return handlers

@@ -248,7 +248,9 @@ def read_request(
     return Incoming(strict, list(strict.ops))
 
 
-def _read_loosely(data: bytes, fmt: Format, message: type[PushRequest | PullRequest | SyncRequest]) -> Incoming:
+def _read_loosely(
+    data: bytes, fmt: Format, message: type[PushRequest | PullRequest | SyncRequest]
+) -> Incoming:
     loose = decode(data, _Loose, fmt)
     version = check_version(loose.v)
     # Now we know the version is served; the strict error is about this request's shape.
@@ -271,9 +273,10 @@ def _read_loosely(data: bytes, fmt: Format, message: type[PushRequest | PullRequ
 def _check_count(count: int) -> None:
     if count > MAX_OPS_PER_PUSH:
         raise ProtocolError(
-            "sync-batch-too-large", f"{count} ops in one push; send at most {MAX_OPS_PER_PUSH}",
+            "sync-batch-too-large",
+            f"{count} ops in one push; send at most {MAX_OPS_PER_PUSH}",
             limit=MAX_OPS_PER_PUSH,
-        )  # fmt: skip
+        )
 
 
 def _op_or_malformed(index: int, item: Any) -> Op | MalformedOp:
@@ -281,7 +284,7 @@ def _op_or_malformed(index: int, item: Any) -> Op | MalformedOp:
         return msgspec.convert(item, Op)
     except msgspec.ValidationError as exc:
         seq, op_id = _salvage(item)
-        return MalformedOp(index=index, seq=seq, id=op_id, reason=str(exc))
+        return MalformedOp(position=index, seq=seq, id=op_id, reason=str(exc))
 
 
 def _salvage(item: Any) -> tuple[int, uuid.UUID | None]:

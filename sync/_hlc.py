@@ -62,7 +62,9 @@ class HLC:
     the server's clock is the better one, and adopting it is how a phone with a slow clock catches up.
     """
 
-    def __init__(self, now_ms: Callable[[], int] = wall_clock_ms, *, max_forward_ms: int | None = None) -> None:
+    def __init__(
+        self, now_ms: Callable[[], int] = wall_clock_ms, *, max_forward_ms: int | None = None
+    ) -> None:
         self._now = now_ms
         self._max_forward = max_forward_ms
         self._last = HLCTimestamp(0, 0)

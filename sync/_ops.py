@@ -48,7 +48,7 @@ OptionalRef = Annotated[str, Meta(max_length=64)]
 Qty = Annotated[int, Meta(gt=0, le=1_000_000)]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 Centavos = Annotated[int, Meta(ge=0, le=100_000_000_000)]  # up to one billion pesos
-Position = Annotated[int, Meta(ge=0, le=(1 << 53) - 1)]
+CursorText = Annotated[str, Meta(max_length=64)]
 Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 Note = Annotated[str, Meta(max_length=500)]
 
@@ -66,11 +66,12 @@ FailureReason = Literal[
 ]
 
 
-class _Payload(Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
-    """Base for payloads: unknown fields are ignored so a newer app's extra data is not an error."""
+class _Payload(Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=False):
+    """Base for payloads. Unknown fields are ignored, so a newer app's extra data is not an error;
+    defaults are left off the wire."""
 
 
-class StockReceived(_Payload):
+class StockReceived(_Payload, frozen=True):
     wh: Ref
     bin: Ref  # where the goods were put down (usually a receiving bin)
     sku: Ref
@@ -78,7 +79,7 @@ class StockReceived(_Payload):
     ref: OptionalRef = ""  # delivery receipt, purchase order or inbound shipment
 
 
-class StockPutAway(_Payload):
+class StockPutAway(_Payload, frozen=True):
     wh: Ref
     sku: Ref
     qty: Qty
@@ -86,7 +87,7 @@ class StockPutAway(_Payload):
     to_bin: Ref
 
 
-class StockPicked(_Payload):
+class StockPicked(_Payload, frozen=True):
     wh: Ref
     bin: Ref
     sku: Ref
@@ -94,7 +95,7 @@ class StockPicked(_Payload):
     order: Ref
 
 
-class StockShortPicked(_Payload):
+class StockShortPicked(_Payload, frozen=True):
     """The picker went to the bin for `wanted` units and found only `found` (picked them all)."""
 
     wh: Ref
@@ -105,7 +106,7 @@ class StockShortPicked(_Payload):
     found: Count
 
 
-class ParcelPacked(_Payload):
+class ParcelPacked(_Payload, frozen=True):
     wh: Ref
     order: Ref
     waybill: Ref
@@ -116,7 +117,7 @@ class ParcelLine(Struct, frozen=True, array_like=True):
     qty: Qty
 
 
-class ParcelHandedOver(_Payload):
+class ParcelHandedOver(_Payload, frozen=True):
     """The parcel left the warehouse: to a courier's pickup or to one of our riders."""
 
     wh: Ref
@@ -126,7 +127,7 @@ class ParcelHandedOver(_Payload):
     lines: Annotated[list[ParcelLine], Meta(min_length=1, max_length=200)]
 
 
-class StockCounted(_Payload):
+class StockCounted(_Payload, frozen=True):
     """A cycle count of one SKU in one bin, with what the phone believed when it was taken."""
 
     wh: Ref
@@ -134,10 +135,10 @@ class StockCounted(_Payload):
     sku: Ref
     counted: Count
     expected: int = 0  # on hand the phone showed (its replica plus its own unsynced ops)
-    base: Position = 0  # log position of the phone's replica when counting (0: unknown)
+    base: CursorText = ""  # the phone's pull cursor when counting: what it had seen ("" unknown)
 
 
-class ReturnReceived(_Payload):
+class ReturnReceived(_Payload, frozen=True):
     wh: Ref
     bin: Ref
     sku: Ref
@@ -146,7 +147,7 @@ class ReturnReceived(_Payload):
     condition: Literal["resellable", "damaged"] = "resellable"
 
 
-class DeliveryAttempted(_Payload):
+class DeliveryAttempted(_Payload, frozen=True):
     order: Ref
     waybill: Ref
     outcome: Literal["delivered", "failed"]
@@ -154,26 +155,26 @@ class DeliveryAttempted(_Payload):
     note: Note = ""
 
 
-class CashCollected(_Payload):
+class CashCollected(_Payload, frozen=True):
     order: Ref
     amount: Centavos
 
 
-class CashCollectedV1(_Payload):
+class CashCollectedV1(_Payload, frozen=True):
     """Version 1 (the first app release) sent whole pesos. Kept so phones not yet updated still sync."""
 
     order: Ref
     pesos: Annotated[int, Meta(ge=0, le=1_000_000_000)]
 
 
-class ProofAttached(_Payload):
+class ProofAttached(_Payload, frozen=True):
     order: Ref
     blob: Sha256  # the photo or signature, uploaded separately under this hash
     kind: Literal["photo", "signature"] = "photo"
     waybill: OptionalRef = ""
 
 
-class RemittanceHandedIn(_Payload):
+class RemittanceHandedIn(_Payload, frozen=True):
     """A rider turned cash in (end of day, or mid-run at a drop point)."""
 
     amount: Annotated[int, Meta(gt=0, le=100_000_000_000)]
@@ -181,7 +182,7 @@ class RemittanceHandedIn(_Payload):
     ref: OptionalRef = ""  # the remittance slip number
 
 
-class SeqSkipped(_Payload):
+class SeqSkipped(_Payload, frozen=True):
     """The device no longer holds its ops numbered seq..to (they were lost) and says so.
 
     Only the client library writes this op, when the server asks for ops the phone no longer has;

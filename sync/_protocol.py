@@ -179,19 +179,34 @@ class SyncResponse(Struct, frozen=True, omit_defaults=True):
     def of(cls, push: PushResponse, pull: PullResponse | None) -> SyncResponse:
         if pull is None:
             return cls(
-                v=push.v, ep=push.ep, hwm=push.hwm, res=push.res, resume_from=push.resume_from,
-                pos=push.pos, hlc=push.hlc,
-            )  # fmt: skip
+                v=push.v,
+                ep=push.ep,
+                hwm=push.hwm,
+                res=push.res,
+                resume_from=push.resume_from,
+                pos=push.pos,
+                hlc=push.hlc,
+            )
         return cls(
-            v=push.v, ep=push.ep, hwm=push.hwm, res=push.res, resume_from=push.resume_from, pos=push.pos,
-            cur=pull.cur, ch=pull.ch, more=pull.more, sums=pull.sums, reset=pull.reset, hlc=pull.hlc or push.hlc,
-        )  # fmt: skip
+            v=push.v,
+            ep=push.ep,
+            hwm=push.hwm,
+            res=push.res,
+            resume_from=push.resume_from,
+            pos=push.pos,
+            cur=pull.cur,
+            ch=pull.ch,
+            more=pull.more,
+            sums=pull.sums,
+            reset=pull.reset,
+            hlc=pull.hlc or push.hlc,
+        )
 
 
 class MalformedOp(NamedTuple):
     """An element of ``ops`` that is not a valid envelope: answered ``rejected``, never fatal to the batch."""
 
-    index: int
+    position: int  # its index in the request's ops
     seq: int  # 0 when unreadable
     id: uuid.UUID | None
     reason: str
@@ -202,6 +217,7 @@ class CursorError(ValueError):
 
 
 _EPOCH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
 
 class Cursor(NamedTuple):
     """A position in the server's change log, qualified by the history (epoch) it belongs to.
@@ -227,4 +243,3 @@ class Cursor(NamedTuple):
     @staticmethod
     def valid_epoch(epoch: str) -> bool:
         return 0 < len(epoch) <= 32 and set(epoch) <= _EPOCH_CHARS
-

@@ -51,7 +51,7 @@ async def seed_world(url: str, stock: dict[tuple[str, str], int] | None = None) 
             conn = await s.connection()
             wh = {"VAL": val, "CEB": ceb}
             moves = [Movement(skus[code].id, wh[w].id, "receive", qty, actor="test") for (code, w), qty in (stock or {}).items()]
-            await post_movements(conn, moves)
+            await conn.run_sync(post_movements, moves)
         return World(val, ceb, skus, shop)
     finally:
         await db.dispose()

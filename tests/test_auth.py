@@ -1,5 +1,6 @@
 """Logging in and out, the login throttle, users and devices."""
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -61,7 +62,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(client: Any, tokens: d
     }
 
 
-def test_login_needs_a_token_for_nothing_else(client: Any, tokens: dict[str, str]) -> None:
+def test_me_needs_a_valid_token(client: Any, tokens: dict[str, str]) -> None:
     assert client.get("/api/v1/auth/me").status_code == 401
     assert client.get("/api/v1/auth/me", headers=auth("bdg_made-up")).status_code == 401
 
@@ -172,6 +173,35 @@ def test_a_success_restarts_the_username_count(database_url: str, tokens: dict[s
 
     # Every attempt stays on record; a success only moves where counting starts.
     assert run(history()) == [False, False, True, False, False, True]
+
+
+def test_concurrent_guesses_from_two_processes_get_no_extra_tries(
+    database_url: str, tokens: dict[str, str]
+) -> None:
+    """Two Database handles stand for two server processes sharing one database."""
+
+    async def burst() -> list[str]:
+        settings = load_settings(database_url=database_url, secret_key="test-secret", login_max_failures=3)
+        dbs = [Database(database_url), Database(database_url)]
+
+        async def guess(i: int) -> str:
+            try:
+                await services.authenticate(dbs[i % 2], "test-rider", f"guess-{i}", f"10.3.0.{i}", settings)
+            except services.LoginThrottled:
+                return "throttled"
+            except services.BadCredentials:
+                return "bad"
+            return "ok"
+
+        try:
+            return list(await asyncio.gather(*(guess(i) for i in range(10))))
+        finally:
+            for db in dbs:
+                await db.dispose()
+
+    outcomes = run(burst())
+    assert outcomes.count("bad") <= 3
+    assert outcomes.count("throttled") >= 7
 
 
 def test_failures_older_than_the_window_do_not_count(database_url: str, tokens: dict[str, str]) -> None:

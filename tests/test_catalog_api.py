@@ -4,13 +4,13 @@ import uuid
 from typing import Any, get_args
 
 import pytest
-from conftest import auth, run
 
 from server.catalog.models import BARCODE_KINDS
 from server.catalog.schemas import BarcodeKind
 from server.catalog.services import barcode_problem, gs1_check_digit, scan_forms
 from server.db import Database
 from server.inventory.models import StockBalance, Warehouse
+from tests.conftest import auth, run
 
 EAN = "4006381333931"  # a real EAN-13
 UPC = "036000291452"  # a real UPC-A
@@ -43,7 +43,7 @@ def test_gs1_check_digits() -> None:
     assert barcode_problem(UPC, "upc") is None
     assert "check digit should be 1" in (barcode_problem(EAN[:-1] + "2", "ean13") or "")
     assert "12 digits" in (barcode_problem(EAN, "upc") or "")
-    assert "13 digits" in (barcode_problem("40063813339３", "ean13") or "")  # a full-width digit
+    assert "13 digits" in (barcode_problem("40063813339\uff13", "ean13") or "")  # a full-width digit
     assert barcode_problem("ABC-123 x", "code128") is None
     assert barcode_problem("ÑOÑO", "code128") is not None
     assert barcode_problem("ÑOÑO", "internal") is None

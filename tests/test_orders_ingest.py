@@ -21,7 +21,7 @@ async def _verify(url: str) -> Any:
     db = Database(url)
     try:
         async with db.reader.connect() as conn:
-            return await verify(conn)
+            return await conn.run_sync(verify)
     finally:
         await db.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 import uuid
 from typing import Any
 
@@ -40,25 +41,53 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def principal_for_token(db: Database, token: str) -> Principal | None:
-    """The live principal for a token, or None if unknown, revoked or the user is disabled.
+_LOOKUP = (
+    select(Device.id, Device.revoked_at, User.id, User.username, User.role, User.active, User.warehouse_id)
+    .join(User, User.id == Device.user_id)
+)
+_SQLITE_LOOKUP = (
+    "SELECT d.id, d.revoked_at, u.id, u.username, u.role, u.active, u.warehouse_id "
+    "FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?"
+)
 
-    Looked up in the database on every request so a revocation applies at once, in every
-    server process.
+
+class TokenDirectory:
+    """Answers "whose token is this?" on every request, straight from the database.
+
+    Nothing is cached, so a revocation applies to the very next request in every server process.
+    On SQLite the lookup runs on a private read-only sqlite3 connection: an indexed read of a WAL
+    database takes microseconds, far less than a round trip through the async driver's thread.
     """
-    stmt = (
-        select(Device.id, Device.revoked_at, User.id, User.username, User.role, User.active, User.warehouse_id)
-        .join(User, User.id == Device.user_id)
-        .where(Device.token_hash == hash_token(token))
-    )
-    async with db.reader.connect() as conn:
-        row = (await conn.execute(stmt)).first()
-    if row is None:
-        return None
-    device_id, revoked_at, user_id, username, role, active, warehouse_id = row
-    if revoked_at is not None or not active:
-        return None
-    return Principal(user_id=user_id, username=username, role=role, device_id=device_id, warehouse_id=warehouse_id)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._sqlite: sqlite3.Connection | None = None
+        if db.is_sqlite:
+            path = db.writer.url.database
+            if path and path != ":memory:":
+                self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+                self._sqlite.execute("PRAGMA busy_timeout=5000")
+
+    async def lookup(self, token: str) -> Principal | None:
+        token_hash = hash_token(token)
+        if self._sqlite is not None:
+            row = self._sqlite.execute(_SQLITE_LOOKUP, (token_hash,)).fetchone()
+            if row is None:
+                return None
+            row = (uuid.UUID(hex=row[0]), row[1], uuid.UUID(hex=row[2]), row[3], row[4], bool(row[5]), uuid.UUID(hex=row[6]) if row[6] else None)
+        else:
+            async with self.db.reader.connect() as conn:
+                row = (await conn.execute(_LOOKUP.where(Device.token_hash == token_hash))).first()
+            if row is None:
+                return None
+        device_id, revoked_at, user_id, username, role, active, warehouse_id = row
+        if revoked_at is not None or not active:
+            return None
+        return Principal(user_id=user_id, username=username, role=role, device_id=device_id, warehouse_id=warehouse_id)
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -72,14 +101,14 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("Send Authorization: Bearer <token>; log in at /api/v1/auth/login")
-        db: Database = connection.app.state.db
-        principal = await principal_for_token(db, token.strip())
+        directory: TokenDirectory = connection.app.state.tokens
+        principal = await directory.lookup(token.strip())
         if principal is None:
             raise NotAuthorizedException("This token is not valid: the device was revoked or logged out")
         return AuthenticationResult(user=principal, auth=token)
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Deny by default: every route declares `opt={"roles": (...)}` or `opt={"public": True}`."""
     if handler.opt.get("public"):
         return

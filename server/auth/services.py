@@ -73,7 +73,8 @@ async def create_user(
         await _require_warehouse(session, warehouse_id)
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        # argon2 is deliberately slow; keep it off the event loop.
+        password_hash=await anyio.to_thread.run_sync(hash_password, password),
         role=role,
         full_name=full_name,
         warehouse_id=warehouse_id,
@@ -131,8 +132,8 @@ async def list_users(
 
 async def update_user(session: AsyncSession, user_id: uuid.UUID, changes: UserUpdateIn) -> User:
     """Apply the fields sent. Disabling a user locks out its tokens at once: every request
-    re-reads User.active (principal_for_token)."""
-    user = await session.get(User, user_id, with_for_update=True)
+    re-reads User.active (TokenDirectory.lookup)."""
+    user = await session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
     new_role = user.role if isinstance(changes.role, msgspec.UnsetType) else changes.role
@@ -156,12 +157,11 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, changes: UserUp
 
 async def _keep_one_admin(session: AsyncSession, user: User) -> None:
     # Without an active admin nobody can manage users or revoke a lost phone from the console.
-    others = await session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    # Locking every active admin row (PostgreSQL) stops two admins demoting each other at once.
+    admins = await session.scalars(
+        select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
     )
-    if not others:
+    if not any(admin_id != user.id for admin_id in admins):
         raise Conflict(
             "this is the last active admin; make another admin first",
             [FieldError("role", "the last active admin must stay an active admin")],
@@ -179,6 +179,12 @@ async def _require_warehouse(session: AsyncSession, warehouse_id: uuid.UUID) -> 
 @cache
 def _decoy_hash() -> str:
     return hash_password("decoy password for unknown usernames")
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    # An unknown username costs the same hashing time as a known one, so timing reveals nothing.
+    stored = user.password_hash if user is not None else _decoy_hash()
+    return verify_password(stored, password) and user is not None
 
 
 async def authenticate(
@@ -202,9 +208,8 @@ async def authenticate(
         )
     if wait is not None:
         raise LoginThrottled(wait)
-    # An unknown username costs the same hashing time as a known one, so timing reveals nothing.
-    stored_hash = user.password_hash if user is not None else _decoy_hash()
-    password_ok = await anyio.to_thread.run_sync(verify_password, stored_hash, password)
+    # argon2 is deliberately slow: a worker thread keeps the event loop serving other requests.
+    password_ok = await anyio.to_thread.run_sync(_password_matches, user, password)
     if user is None or not password_ok:
         raise BadCredentials("Check the username and password")
     if not user.active:

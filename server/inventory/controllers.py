@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post, put
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from server.auth.principal import ADMIN, STAFF, Principal
@@ -41,29 +42,32 @@ class StockController(Controller):
     @post("/receipts", opt=STAFF, summary="Receive stock into a warehouse (goods in)")
     async def receive(self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn) -> PostedOut:
         actor = request.user.actor
-        async with db.write_conn() as conn:
-            moves = await movements_for(
+
+        def receive(conn: Connection) -> PostedOut:
+            moves = movements_for(
                 conn, data.warehouse, data.lines, kind="receive", signed=False, reason="received", ref_type="receipt", ref_id=data.reference[:64], actor=actor
             )
-            allocated = await post_stock(conn, moves, actor)
-            balances = await balances_for(conn, moves)
-        return PostedOut(movements=len(moves), balances=balances, allocated_orders=allocated)
+            allocated = post_stock(conn, moves, actor)
+            return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
+
+        return await db.run_write(receive)
 
     @post("/adjustments", opt=ADMIN, summary="Correct stock by a signed quantity, with a reason")
     async def adjust(self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn) -> PostedOut:
         actor = request.user.actor
-        async with db.write_conn() as conn:
-            moves = await movements_for(
+
+        def adjust(conn: Connection) -> PostedOut:
+            moves = movements_for(
                 conn, data.warehouse, data.lines, kind="adjust", signed=True, reason=data.reason, ref_type="adjustment", ref_id="", actor=actor
             )
-            allocated = await post_stock(conn, moves, actor)
-            balances = await balances_for(conn, moves)
-        return PostedOut(movements=len(moves), balances=balances, allocated_orders=allocated)
+            allocated = post_stock(conn, moves, actor)
+            return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
+
+        return await db.run_write(adjust)
 
     @put("/{warehouse:str}/{sku:str}/buffer", opt=ADMIN, summary="Units of a SKU held back from sale in a warehouse")
     async def buffer(self, db: Database, warehouse: UrlKey, sku: UrlKey, data: BufferIn) -> BalanceOut:
-        async with db.write_conn() as conn:
-            return await set_buffer(conn, warehouse, sku, data.safety_buffer)
+        return await db.run_write(set_buffer, warehouse, sku, data.safety_buffer)
 
     @get("/movements", opt=STAFF, dependencies=PAGINATION, summary="The stock ledger, newest first")
     async def movements(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.db.base import utcnow
 from server.inventory.models import Reservation, StockBalance, StockMovement
@@ -48,12 +48,12 @@ class BalanceRow:
         return self.on_hand - self.reserved - self.safety_buffer
 
 
-def _upsert(conn: AsyncConnection) -> Any:
+def _upsert(conn: Connection) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(StockBalance)
 
 
-async def lock_balances(conn: AsyncConnection, keys: Iterable[Key]) -> dict[Key, BalanceRow]:
+def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow]:
     """Read (and on PostgreSQL lock, in key order) the balance rows for these keys.
 
     On SQLite the whole transaction already holds the database's write lock (BEGIN IMMEDIATE).
@@ -69,11 +69,11 @@ async def lock_balances(conn: AsyncConnection, keys: Iterable[Key]) -> dict[Key,
     )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    rows = (await conn.execute(stmt)).all()
+    rows = (conn.execute(stmt)).all()
     return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4]) for r in rows}
 
 
-async def post_movements(conn: AsyncConnection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
+def post_movements(conn: Connection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
     """Append movements and add their quantities to on hand."""
     if not movements:
         return
@@ -86,14 +86,14 @@ async def post_movements(conn: AsyncConnection, movements: Sequence[Movement], *
         index_elements=[StockBalance.sku_id, StockBalance.warehouse_id],
         set_={"on_hand": StockBalance.on_hand + stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
     )
-    await conn.execute(
+    conn.execute(
         stmt,
         [
             {"sku_id": k[0], "warehouse_id": k[1], "on_hand": deltas[k], "reserved": 0, "safety_buffer": 0, "updated_at": now}
             for k in sorted(deltas)
         ],
     )
-    await conn.execute(
+    conn.execute(
         insert(StockMovement),
         [
             {
@@ -113,7 +113,7 @@ async def post_movements(conn: AsyncConnection, movements: Sequence[Movement], *
     )
 
 
-async def add_reserved(conn: AsyncConnection, deltas: dict[Key, int], *, now: datetime | None = None) -> None:
+def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | None = None) -> None:
     """Move the reserved counters by these deltas, in key order.
 
     Reservation rows are written by the caller in the same transaction; verify checks they agree.
@@ -128,18 +128,18 @@ async def add_reserved(conn: AsyncConnection, deltas: dict[Key, int], *, now: da
         .where(StockBalance.sku_id == bindparam("k_sku"), StockBalance.warehouse_id == bindparam("k_wh"))
         .values(reserved=StockBalance.reserved + bindparam("delta"), updated_at=bindparam("now"))
     )
-    await conn.execute(stmt, changes)
+    conn.execute(stmt, changes)
 
 
-async def release_reservations(
-    conn: AsyncConnection, order_ids: Sequence[uuid.UUID], *, status: str = "released", now: datetime | None = None
+def release_reservations(
+    conn: Connection, order_ids: Sequence[uuid.UUID], *, status: str = "released", now: datetime | None = None
 ) -> dict[Key, int]:
     """Close every active reservation of these orders and give the units back. Returns what was freed."""
     if not order_ids:
         return {}
     now = now or utcnow()
     rows = (
-        await conn.execute(
+        conn.execute(
             select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
                 Reservation.order_id.in_(order_ids), Reservation.status == "active"
             )
@@ -148,10 +148,10 @@ async def release_reservations(
     freed: dict[Key, int] = defaultdict(int)
     for sku_id, warehouse_id, qty in rows:
         freed[(sku_id, warehouse_id)] += qty
-    await conn.execute(
+    conn.execute(
         update(Reservation)
         .where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
         .values(status=status, closed_at=now)
     )
-    await add_reserved(conn, {k: -q for k, q in freed.items()}, now=now)
+    add_reserved(conn, {k: -q for k, q in freed.items()}, now=now)
     return dict(freed)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent, Sku
 from server.db.base import utcnow
@@ -21,29 +21,29 @@ MAX_LINES = 1000
 MAX_QTY = 10_000_000
 
 
-async def warehouse_id(conn: AsyncConnection, code: str, field: str = "warehouse") -> uuid.UUID:
-    found = (await conn.execute(select(Warehouse.id).where(Warehouse.code == code))).scalar()
+def warehouse_id(conn: Connection, code: str, field: str = "warehouse") -> uuid.UUID:
+    found = (conn.execute(select(Warehouse.id).where(Warehouse.code == code))).scalar()
     if found is None:
         raise InvalidInput(f"unknown warehouse {code!r}", [FieldError(field, f"no warehouse with code {code!r}")])
     return found
 
 
-async def movements_for(
-    conn: AsyncConnection, warehouse_code: str, lines: list[StockLineIn], *, kind: str, signed: bool, reason: str, ref_type: str, ref_id: str, actor: str
+def movements_for(
+    conn: Connection, warehouse_code: str, lines: list[StockLineIn], *, kind: str, signed: bool, reason: str, ref_type: str, ref_id: str, actor: str
 ) -> list[Movement]:
     """Check every line (all problems reported at once) and turn them into ledger movements."""
-    wh = await warehouse_id(conn, warehouse_code)
+    wh = warehouse_id(conn, warehouse_code)
     errors: list[FieldError] = []
     if not lines:
         errors.append(FieldError("lines", "send at least one line"))
     if len(lines) > MAX_LINES:
         errors.append(FieldError("lines", f"at most {MAX_LINES} lines"))
     codes = {ln.sku for ln in lines}
-    skus = {code: (sid, bundle) for sid, code, bundle in (await conn.execute(select(Sku.id, Sku.code, Sku.is_bundle).where(Sku.code.in_(codes)))).all()}
+    skus = {code: (sid, bundle) for sid, code, bundle in (conn.execute(select(Sku.id, Sku.code, Sku.is_bundle).where(Sku.code.in_(codes)))).all()}
     bin_codes = {ln.bin for ln in lines if ln.bin}
     bins = {
         code: bid
-        for bid, code in (await conn.execute(select(Bin.id, Bin.code).where(Bin.warehouse_id == wh, Bin.code.in_(bin_codes)))).all()
+        for bid, code in (conn.execute(select(Bin.id, Bin.code).where(Bin.warehouse_id == wh, Bin.code.in_(bin_codes)))).all()
     }
     out: list[Movement] = []
     for i, ln in enumerate(lines):
@@ -68,7 +68,7 @@ async def movements_for(
     return out
 
 
-async def held_orders_needing(conn: AsyncConnection, sku_ids: set[uuid.UUID]) -> list[uuid.UUID]:
+def held_orders_needing(conn: Connection, sku_ids: set[uuid.UUID]) -> list[uuid.UUID]:
     """Held orders with a line for one of these SKUs, directly or through a bundle."""
     bundles = select(BundleComponent.bundle_sku_id).where(BundleComponent.component_sku_id.in_(sku_ids))
     stmt = (
@@ -77,18 +77,18 @@ async def held_orders_needing(conn: AsyncConnection, sku_ids: set[uuid.UUID]) ->
         .where(Order.status == "on_hold", or_(OrderLine.sku_id.in_(sku_ids), OrderLine.sku_id.in_(bundles)))
         .distinct()
     )
-    return [row[0] for row in (await conn.execute(stmt)).all()]
+    return [row[0] for row in (conn.execute(stmt)).all()]
 
 
-async def post_stock(conn: AsyncConnection, movements: list[Movement], actor: str) -> list[uuid.UUID]:
+def post_stock(conn: Connection, movements: list[Movement], actor: str) -> list[uuid.UUID]:
     """Post movements; incoming stock then gets a chance to release held orders, oldest first."""
-    await lock_balances(conn, {(m.sku_id, m.warehouse_id) for m in movements})
-    await post_movements(conn, movements)
+    lock_balances(conn, {(m.sku_id, m.warehouse_id) for m in movements})
+    post_movements(conn, movements)
     arrived = {m.sku_id for m in movements if m.qty > 0}
     if not arrived:
         return []
-    held = await held_orders_needing(conn, arrived)
-    return [r.id for r in await reallocate(conn, held, actor)] if held else []
+    held = held_orders_needing(conn, arrived)
+    return [r.id for r in reallocate(conn, held, actor)] if held else []
 
 
 def balance_query() -> Select[Any]:
@@ -104,31 +104,31 @@ def balance_out(row: Any) -> BalanceOut:
     return BalanceOut(sku=code, name=name, warehouse=wh, on_hand=on_hand, reserved=reserved, safety_buffer=buffer, available=on_hand - reserved - buffer)
 
 
-async def balances_for(conn: AsyncConnection, movements: list[Movement]) -> list[BalanceOut]:
+def balances_for(conn: Connection, movements: list[Movement]) -> list[BalanceOut]:
     keys = sorted({(m.sku_id, m.warehouse_id) for m in movements})
     cond = or_(*(and_(StockBalance.sku_id == s, StockBalance.warehouse_id == w) for s, w in keys))
-    rows = (await conn.execute(balance_query().where(cond).order_by(Sku.code, Warehouse.code))).all()
+    rows = (conn.execute(balance_query().where(cond).order_by(Sku.code, Warehouse.code))).all()
     return [balance_out(r) for r in rows]
 
 
-async def set_buffer(conn: AsyncConnection, warehouse_code: str, sku_code: str, buffer: int) -> BalanceOut:
+def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int) -> BalanceOut:
     if buffer < 0:
         raise InvalidInput("negative buffer", [FieldError("safety_buffer", "must be 0 or more")])
-    wh = await warehouse_id(conn, warehouse_code)
-    sku = (await conn.execute(select(Sku.id).where(Sku.code == sku_code))).scalar()
+    wh = warehouse_id(conn, warehouse_code)
+    sku = (conn.execute(select(Sku.id).where(Sku.code == sku_code))).scalar()
     if sku is None:
         raise NotFound(f"no SKU {sku_code!r}")
-    existing = await lock_balances(conn, {(sku, wh)})
+    existing = lock_balances(conn, {(sku, wh)})
     if existing:
-        await conn.execute(
+        conn.execute(
             update(StockBalance)
             .where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh)
             .values(safety_buffer=buffer, updated_at=utcnow())
         )
     else:
         # Never stocked here yet: the balance row starts at zero with the buffer set.
-        await conn.execute(
+        conn.execute(
             insert(StockBalance).values(sku_id=sku, warehouse_id=wh, on_hand=0, reserved=0, safety_buffer=buffer, updated_at=utcnow())
         )
-    row = (await conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))).one()
+    row = (conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))).one()
     return balance_out(row)

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.audit.models import AuditEntry
 from server.catalog.models import Sku
@@ -46,15 +46,15 @@ class VerifyReport:
         return not self.drift and not self.orphan_reservations
 
 
-async def verify(conn: AsyncConnection) -> VerifyReport:
+def verify(conn: Connection) -> VerifyReport:
     on_hand = {
         (r[0], r[1]): int(r[2])
-        for r in (await conn.execute(select(StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty)).group_by(StockMovement.sku_id, StockMovement.warehouse_id))).all()
+        for r in (conn.execute(select(StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty)).group_by(StockMovement.sku_id, StockMovement.warehouse_id))).all()
     }
     reserved = {
         (r[0], r[1]): int(r[2])
         for r in (
-            await conn.execute(
+            conn.execute(
                 select(Reservation.sku_id, Reservation.warehouse_id, func.sum(Reservation.qty))
                 .where(Reservation.status == "active")
                 .group_by(Reservation.sku_id, Reservation.warehouse_id)
@@ -63,10 +63,10 @@ async def verify(conn: AsyncConnection) -> VerifyReport:
     }
     cached = {
         (r[0], r[1]): (int(r[2]), int(r[3]))
-        for r in (await conn.execute(select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved))).all()
+        for r in (conn.execute(select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved))).all()
     }
-    sku_codes = dict((await conn.execute(select(Sku.id, Sku.code))).all())
-    wh_codes = dict((await conn.execute(select(Warehouse.id, Warehouse.code))).all())
+    sku_codes = dict((conn.execute(select(Sku.id, Sku.code))).all())
+    wh_codes = dict((conn.execute(select(Warehouse.id, Warehouse.code))).all())
     drift: list[Drift] = []
     for key in sorted(set(on_hand) | set(reserved) | set(cached)):
         c_on, c_res = cached.get(key, (0, 0))
@@ -76,7 +76,7 @@ async def verify(conn: AsyncConnection) -> VerifyReport:
         if c_res != reserved.get(key, 0):
             drift.append(Drift(*names, "reserved", c_res, reserved.get(key, 0)))
     orphans = (
-        await conn.execute(
+        conn.execute(
             select(Order.external_id, Order.status)
             .join(Reservation, Reservation.order_id == Order.id)
             .where(Reservation.status == "active", Order.status.not_in(HOLDS_STOCK))
@@ -86,28 +86,28 @@ async def verify(conn: AsyncConnection) -> VerifyReport:
     return VerifyReport(drift, [f"order {ext} is {status} but still holds stock" for ext, status in orphans], len(cached))
 
 
-async def repair(conn: AsyncConnection, report: VerifyReport, actor: str) -> int:
+def repair(conn: Connection, report: VerifyReport, actor: str) -> int:
     """Rewrite drifted balances from the ledger; returns how many balance rows changed."""
     if not report.drift:
         return 0
-    sku_ids = {code: sid for sid, code in (await conn.execute(select(Sku.id, Sku.code))).all()}
-    wh_ids = {code: wid for wid, code in (await conn.execute(select(Warehouse.id, Warehouse.code))).all()}
+    sku_ids = {code: sid for sid, code in (conn.execute(select(Sku.id, Sku.code))).all()}
+    wh_ids = {code: wid for wid, code in (conn.execute(select(Warehouse.id, Warehouse.code))).all()}
     fixes: dict[Key, dict[str, int]] = {}
     for d in report.drift:
         key = (sku_ids[d.sku], wh_ids[d.warehouse])
         fixes.setdefault(key, {})[d.field] = d.ledger
     now = utcnow()
     for (sku_id, wh_id), values in sorted(fixes.items()):
-        result = await conn.execute(
+        result = conn.execute(
             update(StockBalance).where(StockBalance.sku_id == sku_id, StockBalance.warehouse_id == wh_id).values(**values, updated_at=now)
         )
         if result.rowcount == 0:
-            await conn.execute(
+            conn.execute(
                 insert(StockBalance).values(
                     sku_id=sku_id, warehouse_id=wh_id, on_hand=values.get("on_hand", 0), reserved=values.get("reserved", 0), safety_buffer=0, updated_at=now
                 )
             )
-    await conn.execute(
+    conn.execute(
         insert(AuditEntry).values(
             action="verify.repair",
             actor=actor,

@@ -115,8 +115,7 @@ class OrderCommitter:
     async def _transaction(self, orders: list[OrderIn], actor: str) -> list[Outcome]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self.db.write_conn() as conn:
-                    return await IngestBatch(conn, actor).run(orders)
+                return await self.db.run_write(lambda conn: IngestBatch(conn, actor).run(orders))
             except DBAPIError as exc:
                 if attempt == ATTEMPTS:
                     raise

@@ -159,14 +159,13 @@ class OrderController(Controller):
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
     async def set_status(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn) -> OrderOut:
-        async with db.write_conn() as conn:
-            await change_status(conn, order_id, data.status, actor=request.user.actor, reason=data.reason)
+        actor = request.user.actor
+        await db.run_write(lambda conn: change_status(conn, order_id, data.status, actor=actor, reason=data.reason))
         return await self.get_order.fn(self, db, order_id)
 
     @post("/{order_id:uuid}/allocate", opt=MANAGERS, summary="Try again to reserve stock for a held order")
     async def allocate(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID) -> OrderOut:
-        async with db.write_conn() as conn:
-            await reallocate(conn, [order_id], request.user.actor)
+        await db.run_write(reallocate, [order_id], request.user.actor)
         return await self.get_order.fn(self, db, order_id)
 
 

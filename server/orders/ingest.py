@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.db.base import new_id, utcnow
 from server.errors import BodegaError
@@ -114,24 +114,24 @@ def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
     return zlib.crc32(f"{shop_id}:{external_id}".encode()) - 2**31
 
 
-async def load_warehouses(conn: AsyncConnection) -> list[WarehouseRule]:
+def load_warehouses(conn: Connection) -> list[WarehouseRule]:
     rows = (
-        await conn.execute(
+        conn.execute(
             select(Warehouse.id, Warehouse.code, Warehouse.priority, Warehouse.serves_regions).where(Warehouse.active.is_(True))
         )
     ).all()
     return [WarehouseRule(r[0], r[1], r[2], frozenset(r[3] or ())) for r in rows]
 
 
-async def availability(conn: AsyncConnection, keys: set[Key]) -> Availability:
-    balances = await lock_balances(conn, keys)
+def availability(conn: Connection, keys: set[Key]) -> Availability:
+    balances = lock_balances(conn, keys)
     return Availability({k: b.available for k, b in balances.items()})
 
 
 class IngestBatch:
     """One group-commit transaction over many incoming orders."""
 
-    def __init__(self, conn: AsyncConnection, actor: str) -> None:
+    def __init__(self, conn: Connection, actor: str) -> None:
         self.conn = conn
         self.actor = actor
         self.now = utcnow()
@@ -139,9 +139,9 @@ class IngestBatch:
         self.results: list[IngestResult | BodegaError] = []
         self._reservations_by_order: dict[uuid.UUID, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
 
-    async def run(self, orders: list[OrderIn]) -> list[IngestResult | BodegaError]:
+    def run(self, orders: list[OrderIn]) -> list[IngestResult | BodegaError]:
         conn = self.conn
-        view = await load_catalog_view(conn, orders)
+        view = load_catalog_view(conn, orders)
         resolved: list[ResolvedOrder | BodegaError] = []
         for order in orders:
             try:
@@ -149,22 +149,22 @@ class IngestBatch:
             except BodegaError as exc:
                 resolved.append(exc)
         valid = [r for r in resolved if isinstance(r, ResolvedOrder)]
-        held = await self._lock_existing(valid)
-        warehouses = await load_warehouses(conn)
-        release_keys = await self._reserved_keys([h.id for h in held.values() if h.status in HOLDS_STOCK])
+        held = self._lock_existing(valid)
+        warehouses = load_warehouses(conn)
+        release_keys = self._reserved_keys([h.id for h in held.values() if h.status in HOLDS_STOCK])
         sku_ids = {sku for r in valid for sku in r.needs} | {k[0] for k in release_keys}
         keys = {(sku, w.id) for sku in sku_ids for w in warehouses} | set(release_keys)
-        stock = await availability(conn, keys)
+        stock = availability(conn, keys)
         allocator = Allocator(warehouses, stock, view)
         for item in resolved:
             if isinstance(item, BodegaError):
                 self.results.append(item)
                 continue
-            self.results.append(await self._ingest_one(item, held, allocator, release_keys))
-        await flush(conn, self.writes)
+            self.results.append(self._ingest_one(item, held, allocator, release_keys))
+        flush(conn, self.writes)
         return self.results
 
-    async def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], HeldOrder]:
+    def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], HeldOrder]:
         pairs = sorted({(r.shop.id, r.source.external_id) for r in valid})
         if not pairs:
             return {}
@@ -172,7 +172,7 @@ class IngestBatch:
             # Serialise work on the same channel order across server processes before touching stock,
             # so two processes inserting one new order never wait on each other while holding balances.
             for key in sorted({lock_key(*p) for p in pairs}):
-                await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+                self.conn.execute(select(func.pg_advisory_xact_lock(key)))
         stmt = (
             select(Order.id, Order.shop_id, Order.external_id, Order.status, Order.payload_hash, Order.channel_updated_at, Order.warehouse_id, Order.hold_reason)
             .where(tuple_(Order.shop_id, Order.external_id).in_(pairs))
@@ -180,15 +180,15 @@ class IngestBatch:
         )
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
-        rows = (await self.conn.execute(stmt)).all()
+        rows = (self.conn.execute(stmt)).all()
         return {(r[1], r[2]): HeldOrder(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows}
 
-    async def _reserved_keys(self, order_ids: list[uuid.UUID]) -> dict[Key, int]:
+    def _reserved_keys(self, order_ids: list[uuid.UUID]) -> dict[Key, int]:
         """Active reservations of orders this batch may release, totalled per (sku, warehouse)."""
         if not order_ids:
             return {}
         rows = (
-            await self.conn.execute(
+            self.conn.execute(
                 select(Reservation.order_id, Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
                     Reservation.order_id.in_(order_ids), Reservation.status == "active"
                 )
@@ -251,7 +251,7 @@ class IngestBatch:
             self._exception("order_on_hold", f"Order {resolved.source.external_id} is on hold: {reason}", order_id)
         return status, warehouse_id, reason
 
-    async def _ingest_one(
+    def _ingest_one(
         self, r: ResolvedOrder, held_orders: dict[tuple[uuid.UUID, str], HeldOrder], allocator: Allocator, release_keys: dict[Key, int]
     ) -> IngestResult | BodegaError:
         key = (r.shop.id, r.source.external_id)
@@ -273,9 +273,9 @@ class IngestBatch:
             return self._result(held.id, r, "unchanged", held.status, held.warehouse_id, held.hold_reason, allocator)
         if r.updated_at < held.channel_updated_at:
             return self._result(held.id, r, "stale", held.status, held.warehouse_id, held.hold_reason, allocator)
-        return await self._update(r, held, allocator)
+        return self._update(r, held, allocator)
 
-    async def _update(self, r: ResolvedOrder, held: HeldOrder, allocator: Allocator) -> IngestResult:
+    def _update(self, r: ResolvedOrder, held: HeldOrder, allocator: Allocator) -> IngestResult:
         status, warehouse_id, reason = held.status, held.warehouse_id, held.hold_reason
         ext = r.source.external_id
         if r.source.status == "cancelled" and status != "cancelled":
@@ -290,7 +290,7 @@ class IngestBatch:
                 status, warehouse_id, reason = "cancelled", None, None
         elif r.source.status == "pending" and status == "cancelled":
             self._exception("reopened_by_channel", f"{r.shop.code} reopened order {ext}, which Bodega had cancelled", held.id)
-        elif status != "cancelled" and await self._lines_changed(held, r):
+        elif status != "cancelled" and self._lines_changed(held, r):
             if status in ("pending", "on_hold", "allocated"):
                 if status == "allocated":
                     self._release(held, allocator)
@@ -314,10 +314,10 @@ class IngestBatch:
         held.payload_hash, held.channel_updated_at = r.payload_hash, r.updated_at
         return self._result(held.id, r, "updated", status, warehouse_id, reason, allocator)
 
-    async def _lines_changed(self, held: HeldOrder, r: ResolvedOrder) -> bool:
+    def _lines_changed(self, held: HeldOrder, r: ResolvedOrder) -> bool:
         if held.lines is None:
             rows = (
-                await self.conn.execute(
+                self.conn.execute(
                     select(OrderLine.line_no, OrderLine.sku_id, OrderLine.qty, OrderLine.unit_price)
                     .where(OrderLine.order_id == held.id)
                     .order_by(OrderLine.line_no)
@@ -386,17 +386,17 @@ def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
     ]
 
 
-async def flush(conn: AsyncConnection, w: Writes) -> None:
+def flush(conn: Connection, w: Writes) -> None:
     now = utcnow()
     if w.new_orders:
-        await conn.execute(insert(Order), w.new_orders)
+        conn.execute(insert(Order), w.new_orders)
     if w.changed_orders:
         rows = [{"b_id": oid, **{k: v for k, v in row.items() if k != "id"}} for oid, row in w.changed_orders.items()]
         columns = [k for k in rows[0] if k != "b_id"]
         stmt = update(Order).where(Order.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
-        await conn.execute(stmt, rows)
+        conn.execute(stmt, rows)
     if w.release_orders:
-        await conn.execute(
+        conn.execute(
             update(Reservation)
             .where(Reservation.order_id.in_(sorted(w.release_orders)), Reservation.status == "active")
             .values(status="released", closed_at=now)
@@ -404,33 +404,33 @@ async def flush(conn: AsyncConnection, w: Writes) -> None:
     if w.replace_lines_of:
         # The channel changed the items: lines are replaced wholesale (released reservations keep
         # their rows as history; their line link is nulled).
-        await conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
+        conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
     if w.lines:
-        await conn.execute(insert(OrderLine), w.lines)
+        conn.execute(insert(OrderLine), w.lines)
     if w.reservations:
-        await conn.execute(insert(Reservation), w.reservations)
+        conn.execute(insert(Reservation), w.reservations)
     if w.history:
-        await conn.execute(insert(OrderStatusChange), w.history)
+        conn.execute(insert(OrderStatusChange), w.history)
     if w.exceptions:
-        await conn.execute(insert(ExceptionRecord), w.exceptions)
-    await add_reserved(conn, dict(w.reserved), now=now)
+        conn.execute(insert(ExceptionRecord), w.exceptions)
+    add_reserved(conn, dict(w.reserved), now=now)
 
 
-async def reallocate(conn: AsyncConnection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
+def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
     """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
     from server.orders.repository import load_allocation_inputs
 
     stmt = select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    ids = [row[0] for row in (await conn.execute(stmt)).all()]
+    ids = [row[0] for row in (conn.execute(stmt)).all()]
     if not ids:
         return []
-    inputs = await load_allocation_inputs(conn, ids)
+    inputs = load_allocation_inputs(conn, ids)
     batch = IngestBatch(conn, actor)
-    warehouses = await load_warehouses(conn)
+    warehouses = load_warehouses(conn)
     sku_ids = {sku for item in inputs for sku in needs_of(item.lines)}
-    stock = await availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
+    stock = availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
     allocator = Allocator(warehouses, stock, CatalogView())
     results: list[IngestResult] = []
     for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
@@ -443,5 +443,5 @@ async def reallocate(conn: AsyncConnection, order_ids: list[uuid.UUID], actor: s
             "id": item.order_id, "status": "allocated", "warehouse_id": warehouse_id, "hold_reason": None, "updated_at": batch.now
         }
         results.append(IngestResult(id=item.order_id, external_id=item.external_id, outcome="updated", status="allocated", warehouse=code))
-    await flush(conn, batch.writes)
+    flush(conn, batch.writes)
     return results

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent, Sku
 from server.channels.models import Shop
@@ -28,16 +28,16 @@ class AllocationInput:
     lines: list[LineNeeds]
 
 
-async def load_allocation_inputs(conn: AsyncConnection, order_ids: list[uuid.UUID]) -> list[AllocationInput]:
+def load_allocation_inputs(conn: Connection, order_ids: list[uuid.UUID]) -> list[AllocationInput]:
     orders = (
-        await conn.execute(
+        conn.execute(
             select(Order.id, Order.external_id, Order.region, Order.placed_at, Shop.default_warehouse_id)
             .join(Shop, Shop.id == Order.shop_id)
             .where(Order.id.in_(order_ids))
         )
     ).all()
     lines = (
-        await conn.execute(
+        conn.execute(
             select(OrderLine.order_id, OrderLine.line_no, OrderLine.sku_id, OrderLine.qty, OrderLine.unit_price, OrderLine.external_line_id, Sku.is_bundle)
             .join(Sku, Sku.id == OrderLine.sku_id)
             .where(OrderLine.order_id.in_(order_ids))
@@ -48,7 +48,7 @@ async def load_allocation_inputs(conn: AsyncConnection, order_ids: list[uuid.UUI
     components: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
     if bundle_ids:
         rows = (
-            await conn.execute(
+            conn.execute(
                 select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty).where(
                     BundleComponent.bundle_sku_id.in_(bundle_ids)
                 )

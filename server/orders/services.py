@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.db.base import utcnow
 from server.errors import NotFound
@@ -16,43 +16,43 @@ from server.orders.lifecycle import HOLDS_STOCK, check_transition
 from server.orders.models import Order, OrderStatusChange
 
 
-async def lock_order(conn: AsyncConnection, order_id: uuid.UUID) -> str:
+def lock_order(conn: Connection, order_id: uuid.UUID) -> str:
     """Lock the order row (PostgreSQL) and return its status."""
     stmt = select(Order.status).where(Order.id == order_id)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    status = (await conn.execute(stmt)).scalar()
+    status = (conn.execute(stmt)).scalar()
     if status is None:
         raise NotFound(f"no order {order_id}")
     return status
 
 
-async def change_status(conn: AsyncConnection, order_id: uuid.UUID, target: str, *, actor: str, reason: str = "") -> str:
+def change_status(conn: Connection, order_id: uuid.UUID, target: str, *, actor: str, reason: str = "") -> str:
     """Move the order to `target` if the state machine allows it; returns the previous status."""
-    current = await lock_order(conn, order_id)
+    current = lock_order(conn, order_id)
     check_transition(current, target)
     now = utcnow()
     values: dict[str, object] = {"status": target, "updated_at": now}
     if target in ("cancelled", "on_hold") and current in HOLDS_STOCK:
-        await release_reservations(conn, [order_id], now=now)
+        release_reservations(conn, [order_id], now=now)
         values["warehouse_id"] = None
         if target == "on_hold":
             values["hold_reason"] = reason or "held by hand"
     elif target == "shipped" and current == "packed":
-        await _ship(conn, order_id, actor)
+        _ship(conn, order_id, actor)
     elif target == "returned":
-        await _return(conn, order_id, actor)
-    await conn.execute(update(Order).where(Order.id == order_id).values(**values))
-    await conn.execute(
+        _return(conn, order_id, actor)
+    conn.execute(update(Order).where(Order.id == order_id).values(**values))
+    conn.execute(
         insert(OrderStatusChange).values(order_id=order_id, from_status=current, to_status=target, actor=actor, reason=reason[:255], at=now)
     )
     return current
 
 
-async def _ship(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> None:
+def _ship(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
     """The parcel left: its reserved units leave on hand and the reservations are closed as shipped."""
     rows = (
-        await conn.execute(
+        conn.execute(
             select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
                 Reservation.order_id == order_id, Reservation.status == "active"
             )
@@ -61,22 +61,22 @@ async def _ship(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> None:
     shipped: dict[Key, int] = defaultdict(int)
     for sku_id, warehouse_id, qty in rows:
         shipped[(sku_id, warehouse_id)] += qty
-    await conn.execute(
+    conn.execute(
         update(Reservation)
         .where(Reservation.order_id == order_id, Reservation.status == "active")
         .values(status="shipped", closed_at=utcnow())
     )
-    await add_reserved(conn, {k: -q for k, q in shipped.items()})
-    await post_movements(
+    add_reserved(conn, {k: -q for k, q in shipped.items()})
+    post_movements(
         conn,
         [Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(shipped.items())],
     )
 
 
-async def _return(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> None:
+def _return(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
     """Goods are back in the warehouse they shipped from (inspection and put-away come later)."""
     rows = (
-        await conn.execute(
+        conn.execute(
             select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
                 Reservation.order_id == order_id, Reservation.status == "shipped"
             )
@@ -85,7 +85,7 @@ async def _return(conn: AsyncConnection, order_id: uuid.UUID, actor: str) -> Non
     back: dict[Key, int] = defaultdict(int)
     for sku_id, warehouse_id, qty in rows:
         back[(sku_id, warehouse_id)] += qty
-    await post_movements(
+    post_movements(
         conn,
         [Movement(k[0], k[1], "return", q, reason="returned parcel", ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(back.items())],
     )

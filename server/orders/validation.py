@@ -13,7 +13,7 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from server.address import normalise_phone, region_code, valid_zip
 from server.catalog.models import BundleComponent, Sku
@@ -56,10 +56,10 @@ class CatalogView:
         return info.code if info else str(sku_id)
 
 
-async def load_catalog_view(conn: AsyncConnection, orders: list[OrderIn]) -> CatalogView:
+def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
     view = CatalogView()
     shop_codes = {o.shop for o in orders}
-    for row in (await conn.execute(select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(Shop.code.in_(shop_codes)))).all():
+    for row in (conn.execute(select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(Shop.code.in_(shop_codes)))).all():
         view.shops[row[1]] = ShopInfo(*row)
     sku_codes = {line.sku for o in orders for line in o.lines if line.sku}
     listing_keys = {
@@ -74,15 +74,15 @@ async def load_catalog_view(conn: AsyncConnection, orders: list[OrderIn]) -> Cat
         stmt = select(Listing.shop_id, Listing.item_id, Listing.model_id, Listing.sku_id).where(
             tuple_(Listing.shop_id, Listing.item_id, Listing.model_id).in_(list(listing_keys)), Listing.active.is_(True)
         )
-        for shop_id, item_id, model_id, sku_id in (await conn.execute(stmt)).all():
+        for shop_id, item_id, model_id, sku_id in (conn.execute(stmt)).all():
             view.listings[(shop_id, item_id, model_id)] = sku_id
             sku_ids.add(sku_id)
-    await _load_skus(conn, view, Sku.code.in_(sku_codes) if sku_codes else None)
-    await _load_skus(conn, view, Sku.id.in_(sku_ids) if sku_ids else None)
+    _load_skus(conn, view, Sku.code.in_(sku_codes) if sku_codes else None)
+    _load_skus(conn, view, Sku.id.in_(sku_ids) if sku_ids else None)
     bundle_ids = [s.id for s in view.skus_by_id.values() if s.is_bundle]
     if bundle_ids:
         rows = (
-            await conn.execute(
+            conn.execute(
                 select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty).where(
                     BundleComponent.bundle_sku_id.in_(bundle_ids)
                 )
@@ -91,14 +91,14 @@ async def load_catalog_view(conn: AsyncConnection, orders: list[OrderIn]) -> Cat
         for bundle_id, component_id, qty in rows:
             view.components.setdefault(bundle_id, []).append((component_id, qty))
         component_ids = {c for parts in view.components.values() for c, _ in parts} - view.skus_by_id.keys()
-        await _load_skus(conn, view, Sku.id.in_(component_ids) if component_ids else None)
+        _load_skus(conn, view, Sku.id.in_(component_ids) if component_ids else None)
     return view
 
 
-async def _load_skus(conn: AsyncConnection, view: CatalogView, where: object) -> None:
+def _load_skus(conn: Connection, view: CatalogView, where: object) -> None:
     if where is None:
         return
-    rows = (await conn.execute(select(Sku.id, Sku.code, Sku.active, Sku.is_bundle).where(where))).all()  # type: ignore[arg-type]
+    rows = (conn.execute(select(Sku.id, Sku.code, Sku.active, Sku.is_bundle).where(where))).all()  # type: ignore[arg-type]
     for row in rows:
         info = SkuInfo(*row)
         view.skus_by_code[info.code] = info

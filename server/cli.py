@@ -1,0 +1,174 @@
+"""The `bodega` command: serve, migrate, load the demo, manage users, verify the ledger, benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from server.settings import load_settings
+
+
+@click.group()
+def main() -> None:
+    """Bodega: orders, stock and cash on delivery for Philippine online sellers."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to BODEGA_DATABASE_URL."""
+    from server.db.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}: {settings.database_url}")
+
+
+def _check_schema_or_exit(url: str) -> None:
+    from server.db import Database
+    from server.db.migrate import SchemaMismatch, check_schema
+
+    async def check() -> None:
+        database = Database(url)
+        try:
+            await check_schema(database)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(check())
+    except SchemaMismatch as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _serve(host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
+    settings = load_settings()
+    _check_schema_or_exit(settings.database_url)
+    uvicorn.run(
+        "server.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="default BODEGA_HOST or 127.0.0.1")
+@click.option("--port", type=int, default=None, help="default BODEGA_PORT or 8000")
+@click.option("--workers", type=int, default=1, show_default=True, help="server processes (PostgreSQL for more than 1)")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Run the HTTP server."""
+    _serve(host, port, workers)
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="load the demo data and exit")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def demo(no_serve: bool, host: str | None, port: int | None) -> None:
+    """Migrate, load the demo seller (once), and serve."""
+    from server.db.migrate import upgrade
+    from server.demo.load import load_demo
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    summary = asyncio.run(load_demo(settings.database_url))
+    click.echo(summary)
+    if not no_serve:
+        click.echo(f"Bodega is starting on http://{host or settings.host}:{port or settings.port}/  (Ctrl+C to stop)")
+        _serve(host, port, 1)
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "supervisor", "warehouse", "rider"]), required=True)
+@click.option("--full-name", default="")
+@click.option("--warehouse", default=None, help="warehouse code, for warehouse staff")
+@click.password_option()
+def user_create(username: str, role: str, full_name: str, warehouse: str | None, password: str) -> None:
+    """Create a user."""
+    from server.auth.services import create_user_cli
+    from server.db import Database
+    from server.errors import BodegaError
+
+    async def create() -> Any:
+        database = Database(load_settings().database_url)
+        try:
+            return await create_user_cli(database, username, password, role, full_name, warehouse)
+        finally:
+            await database.dispose()
+
+    try:
+        created = asyncio.run(create())
+    except BodegaError as exc:
+        raise click.ClickException(f"{exc.detail}: " + "; ".join(f"{e.field} {e.message}" for e in exc.errors)) from exc
+    click.echo(f"created {created.role} {created.username}")
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="rewrite drifted balances from the ledger (recorded in the audit log)")
+def verify(repair: bool) -> None:
+    """Recompute every stock balance from the ledger; exit 1 if anything drifted."""
+    from server.db import Database
+    from server.inventory import verify as checks
+
+    async def run() -> int:
+        database = Database(load_settings().database_url)
+        try:
+            def check(conn: Any) -> int:
+                report = checks.verify(conn)
+                for drift in report.drift:
+                    click.echo(f"DRIFT {drift}")
+                for orphan in report.orphan_reservations:
+                    click.echo(f"ORPHAN {orphan}")
+                if report.ok:
+                    click.echo(f"ok: {report.balances_checked} balances match the ledger")
+                    return 0
+                if repair:
+                    fixed = checks.repair(conn, report, "cli:verify --repair")
+                    click.echo(f"repaired {fixed} balance rows from the ledger (audit log: verify.repair)")
+                return 1
+
+            return await database.run_write(check)
+        finally:
+            await database.dispose()
+
+    sys.exit(asyncio.run(run()))
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["ingest"]))
+@click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
+@click.option("--connections", type=int, default=64, show_default=True)
+def bench(name: str, duration: int, connections: int) -> None:
+    """Run a benchmark; the last line printed is one JSON object with its figures."""
+    from pathlib import Path
+
+    # The benchmarks live beside the tests (tests/bench/), in the source checkout.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.bench import ingest
+
+    ingest.main(duration=duration, connections=connections)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Warehouses and their bins: services and HTTP endpoints. Staff read them; only admins change them.
+
+No `from __future__ import annotations`: Litestar resolves the handler signatures at runtime.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody
+from msgspec import UNSET
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.address import region_code
+from server.auth.principal import ADMIN, STAFF
+from server.db import Database
+from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.inventory.location_schemas import (
+    BinIn,
+    BinOut,
+    BinPatch,
+    BinsOut,
+    NewBins,
+    WarehouseIn,
+    WarehouseOut,
+    WarehousePatch,
+)
+from server.inventory.models import Bin, Warehouse
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, fetch_page
+
+# ---------------------------------------------------------------------------------------------
+# Warehouses
+
+
+def _region(value: str, field: str) -> str:
+    """The PSGC code for a region code or name; "" stays "" (not set)."""
+    if not value:
+        return ""
+    code = region_code(value)
+    if code is None:
+        raise InvalidInput(
+            f"{value!r} is not a Philippine region",
+            [
+                FieldError(
+                    field, f"{value!r} is not a Philippine region; use a PSGC code such as NCR, VII or IV-A"
+                )
+            ],
+        )
+    return code
+
+
+def _regions(values: Sequence[str]) -> list[str]:
+    codes = [_region(value, f"serves_regions[{i}]") for i, value in enumerate(values)]
+    return list(dict.fromkeys(codes))  # "VII" and "Central Visayas" are one region
+
+
+def _warehouse_out(warehouse: Warehouse) -> WarehouseOut:
+    return WarehouseOut(
+        id=warehouse.id,
+        code=warehouse.code,
+        name=warehouse.name,
+        city=warehouse.city,
+        province=warehouse.province,
+        region=warehouse.region,
+        priority=warehouse.priority,
+        serves_regions=list(warehouse.serves_regions),
+        active=warehouse.active,
+        created_at=warehouse.created_at,
+    )
+
+
+async def find_warehouse(session: AsyncSession, code: str) -> Warehouse | None:
+    return await session.scalar(select(Warehouse).where(Warehouse.code == code))
+
+
+async def _warehouse_or_404(session: AsyncSession, code: str) -> Warehouse:
+    warehouse = await find_warehouse(session, code)
+    if warehouse is None:
+        raise NotFound(
+            f"no warehouse has the code {code}", [FieldError("code", "no warehouse has this code")]
+        )
+    return warehouse
+
+
+async def _check_warehouse_code_free(session: AsyncSession, code: str) -> None:
+    if await find_warehouse(session, code) is not None:
+        raise Conflict(
+            f"warehouse {code} already exists", [FieldError("code", f"warehouse {code} already exists")]
+        )
+
+
+async def list_warehouses(
+    db: Database, page: PageParams, *, active: bool | None = None
+) -> Page[WarehouseOut]:
+    """In allocation order: lowest priority number first, then by code."""
+    stmt = select(Warehouse).order_by(Warehouse.priority, Warehouse.code)
+    if active is not None:
+        stmt = stmt.where(Warehouse.active == active)
+    async with db.read() as session:
+        warehouses, total = await fetch_page(session, stmt, page)
+        return page.of([_warehouse_out(w) for w in warehouses], total)
+
+
+async def create_warehouse(db: Database, data: WarehouseIn) -> WarehouseOut:
+    region, serves_regions = _region(data.region, "region"), _regions(data.serves_regions)
+    try:
+        async with db.write() as session:
+            await _check_warehouse_code_free(session, data.code)
+            warehouse = Warehouse(
+                code=data.code,
+                name=data.name,
+                city=data.city,
+                province=data.province,
+                region=region,
+                priority=data.priority,
+                serves_regions=serves_regions,
+                active=data.active,
+            )
+            session.add(warehouse)
+            await session.flush()
+            return _warehouse_out(warehouse)
+    except IntegrityError as exc:
+        async with db.read() as session:
+            await _check_warehouse_code_free(session, data.code)
+        raise Conflict("the warehouse changed at the same moment", [FieldError("code", "try again")]) from exc
+
+
+async def update_warehouse(db: Database, code: str, data: WarehousePatch) -> WarehouseOut:
+    async with db.write() as session:
+        warehouse = await _warehouse_or_404(session, code)
+        if data.name is not UNSET:
+            warehouse.name = data.name
+        if data.city is not UNSET:
+            warehouse.city = data.city
+        if data.province is not UNSET:
+            warehouse.province = data.province
+        if data.region is not UNSET:
+            warehouse.region = _region(data.region, "region")
+        if data.priority is not UNSET:
+            warehouse.priority = data.priority
+        if data.serves_regions is not UNSET:
+            warehouse.serves_regions = _regions(data.serves_regions)
+        if data.active is not UNSET:
+            warehouse.active = data.active
+        await session.flush()
+        return _warehouse_out(warehouse)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bins
+
+
+def _bin_out(warehouse: Warehouse, row: Bin) -> BinOut:
+    return BinOut(
+        id=row.id,
+        warehouse=warehouse.code,
+        code=row.code,
+        zone=row.zone,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+async def list_bins(
+    db: Database,
+    warehouse_code: str,
+    page: PageParams,
+    *,
+    zone: str | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+) -> Page[BinOut]:
+    """Bins by code, which is also walking order when labels run aisle-shelf-level (A-01-03)."""
+    async with db.read() as session:
+        warehouse = await _warehouse_or_404(session, warehouse_code)
+        stmt = select(Bin).where(Bin.warehouse_id == warehouse.id).order_by(Bin.code)
+        if zone is not None:
+            stmt = stmt.where(Bin.zone == zone)
+        if active is not None:
+            stmt = stmt.where(Bin.active == active)
+        if q:
+            stmt = stmt.where(Bin.code.icontains(q, autoescape=True))
+        bins, total = await fetch_page(session, stmt, page)
+        return page.of([_bin_out(warehouse, b) for b in bins], total)
+
+
+def _bins_to_add(data: NewBins) -> tuple[list[tuple[str, BinIn]], bool]:
+    """(field name, bin) for each bin in the request, and whether it was the bulk form."""
+    if data.bins is not UNSET:
+        if data.code is not UNSET:
+            raise InvalidInput(
+                "send one bin or a list of bins, not both", [FieldError("bins", "send code or bins")]
+            )
+        if not data.bins:
+            raise InvalidInput("no bins to add", [FieldError("bins", "give at least one bin")])
+        return [(f"bins[{i}].code", b) for i, b in enumerate(data.bins)], True
+    if data.code is UNSET:
+        raise InvalidInput("no bin to add", [FieldError("code", "give the bin's code, or a list of bins")])
+    return [("code", BinIn(code=data.code, zone=data.zone, active=data.active))], False
+
+
+async def _check_bin_codes_free(
+    session: AsyncSession, warehouse: Warehouse, bins: list[tuple[str, BinIn]]
+) -> None:
+    codes = [b.code for _, b in bins]
+    stmt = select(Bin.code).where(Bin.warehouse_id == warehouse.id, Bin.code.in_(codes))
+    taken = set(await session.scalars(stmt))
+    clashes = [
+        FieldError(field, f"bin {b.code} already exists in {warehouse.code}")
+        for field, b in bins
+        if b.code in taken
+    ]
+    if clashes:
+        raise Conflict(f"some bins already exist in {warehouse.code}", clashes)
+
+
+async def add_bins(db: Database, warehouse_code: str, data: NewBins) -> BinOut | BinsOut:
+    bins, bulk = _bins_to_add(data)
+    seen: set[str] = set()
+    twice: list[FieldError] = []
+    for field, b in bins:
+        if b.code in seen:
+            twice.append(FieldError(field, f"bin {b.code} is listed twice"))
+        seen.add(b.code)
+    if twice:
+        raise InvalidInput("some bins are listed twice", twice)
+    try:
+        async with db.write() as session:
+            warehouse = await _warehouse_or_404(session, warehouse_code)
+            await _check_bin_codes_free(session, warehouse, bins)
+            rows = [
+                Bin(warehouse_id=warehouse.id, code=b.code, zone=b.zone, active=b.active) for _, b in bins
+            ]
+            session.add_all(rows)
+            await session.flush()
+            added = [_bin_out(warehouse, row) for row in rows]
+    except IntegrityError as exc:
+        async with db.read() as session:
+            warehouse = await _warehouse_or_404(session, warehouse_code)
+            await _check_bin_codes_free(session, warehouse, bins)
+        raise Conflict("the bins changed at the same moment", [FieldError(bins[0][0], "try again")]) from exc
+    return BinsOut(bins=added) if bulk else added[0]
+
+
+async def update_bin(db: Database, warehouse_code: str, bin_code: str, data: BinPatch) -> BinOut:
+    async with db.write() as session:
+        warehouse = await _warehouse_or_404(session, warehouse_code)
+        row = await session.scalar(select(Bin).where(Bin.warehouse_id == warehouse.id, Bin.code == bin_code))
+        if row is None:
+            raise NotFound(
+                f"no bin {bin_code} in {warehouse.code}",
+                [FieldError("bin_code", "no bin has this code here")],
+            )
+        if data.zone is not UNSET:
+            row.zone = data.zone
+        if data.active is not UNSET:
+            row.active = data.active
+        await session.flush()
+        return _bin_out(warehouse, row)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+Db = NamedDependency[Database]
+
+
+class WarehouseController(Controller):
+    path = "/api/v1/warehouses"
+    tags = ["warehouses"]
+
+    @get("/", opt=STAFF, dependencies=PAGINATION, summary="List warehouses in allocation order")
+    async def get_warehouses(
+        self, db: Db, page: NamedDependency[PageParams], active: FromQuery[bool | None] = None
+    ) -> Page[WarehouseOut]:
+        return await list_warehouses(db, page, active=active)
+
+    @post("/", opt=ADMIN, summary="Add a warehouse")
+    async def post_warehouse(self, db: Db, data: JSONBody[WarehouseIn]) -> WarehouseOut:
+        return await create_warehouse(db, data)
+
+    @patch("/{code:str}", opt=ADMIN, summary="Change a warehouse; the code stays")
+    async def patch_warehouse(self, db: Db, code: UrlKey, data: JSONBody[WarehousePatch]) -> WarehouseOut:
+        return await update_warehouse(db, code, data)
+
+    @get("/{code:str}/bins", opt=STAFF, dependencies=PAGINATION, summary="List a warehouse's bins by code")
+    async def get_bins(
+        self,
+        db: Db,
+        code: UrlKey,
+        page: NamedDependency[PageParams],
+        zone: TextFilter = None,
+        active: FromQuery[bool | None] = None,
+        q: TextFilter = None,
+    ) -> Page[BinOut]:
+        return await list_bins(db, code, page, zone=zone, active=active, q=q)
+
+    @post("/{code:str}/bins", opt=ADMIN, summary="Add one bin, or many with {'bins': [...]}")
+    async def post_bins(self, db: Db, code: UrlKey, data: JSONBody[NewBins]) -> BinOut | BinsOut:
+        return await add_bins(db, code, data)
+
+    @patch("/{code:str}/bins/{bin_code:str}", opt=ADMIN, summary="Change a bin's zone or active flag")
+    async def patch_bin(self, db: Db, code: UrlKey, bin_code: UrlKey, data: JSONBody[BinPatch]) -> BinOut:
+        return await update_bin(db, code, bin_code, data)
+
+
+location_routes: list[Any] = [WarehouseController]

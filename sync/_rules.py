@@ -1,0 +1,374 @@
+"""The judging rules: what each fact does to the ledger, and when a person must look at it.
+
+A rule is a pure function of (the op, a read-only view of the ledger) returning a Decision. Facts
+are never dropped: a rule may flag, never refuse; only a malformed op is rejected, and that happens
+in the catalogue before any rule runs. PROTOCOL.md states each rule and why.
+
+Stock and cash are deltas, so they commute: arrival order changes no balance. The one fact that is
+not a delta, a cycle count, is ordered by event key (HLC, then device) so its result does not
+depend on arrival order either; see `counted` and `_bin_delta`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+from ._effects import (
+    STAGING,
+    BinCounted,
+    CashEntry,
+    Decision,
+    DeliveryRecord,
+    Effect,
+    Flag,
+    OrderEvent,
+    ProofLink,
+    StockDelta,
+    decide,
+    reject,
+)
+from ._hlc import event_key
+from ._ops import (
+    CATALOGUE,
+    CashCollected,
+    DeliveryAttempted,
+    OpRejected,
+    ParcelHandedOver,
+    ParcelPacked,
+    ProofAttached,
+    RemittanceHandedIn,
+    ReturnReceived,
+    SeqSkipped,
+    StockCounted,
+    StockPicked,
+    StockPutAway,
+    StockReceived,
+    StockShortPicked,
+    parse_payload,
+)
+from ._protocol import MalformedOp, Op
+from ._world import DEFAULT_POLICY, Policy, WorldView
+
+__all__ = ["RULES", "OpContext", "judge", "judge_malformed"]
+
+CANCELLED = "cancelled"
+
+
+class OpContext(NamedTuple):
+    op_id: str
+    device: str
+    seq: int
+    at: str  # event key: HLC then device
+    actor: str  # who did it: the user behind the device (cash is held by people, not phones)
+    policy: Policy
+
+
+P = TypeVar("P")
+Rule = Callable[[OpContext, Any, WorldView], Decision]
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    name: str,
+) -> Callable[[Callable[[OpContext, P, WorldView], Decision]], Callable[[OpContext, P, WorldView], Decision]]:
+    def register(
+        fn: Callable[[OpContext, P, WorldView], Decision],
+    ) -> Callable[[OpContext, P, WorldView], Decision]:
+        RULES[name] = fn
+        return fn
+
+    return register
+
+
+def judge(op: Op, world: WorldView, *, actor: str | None = None, policy: Policy = DEFAULT_POLICY) -> Decision:
+    """Judge one journalled op. Never raises: a crashing rule quarantines the op as flagged."""
+    try:
+        parsed = parse_payload(op.type, op.payload)
+    except OpRejected as exc:
+        return reject(exc.code, exc.message)
+    ctx = OpContext(str(op.id), op.dev, op.seq, event_key(op.hlc, op.dev), actor or op.dev, policy)
+    try:
+        return RULES[parsed.name](ctx, parsed.payload, world)
+    except Exception as exc:
+        # A poison op must not block the ops queued behind it. It is kept (journalled) and shown
+        # to a person; re-judging it after a fix is a server-side action.
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"judging crashed: {type(exc).__name__}: {exc} (at {where.name}:{where.lineno})"
+        return decide(Flag("poison_op", message[:500]))
+
+
+def judge_malformed(item: MalformedOp) -> Decision:
+    return reject("malformed_op", item.reason)
+
+
+def _bin_delta(
+    ctx: OpContext, w: WorldView, wh: str, bin: str, sku: str, qty: int, kind: Any
+) -> list[Effect]:
+    """A stock movement at a bin, reconciled with any count taken after it.
+
+    A count says "the bin held N at event key K". A movement whose key is before K already shows in
+    N, so when it arrives after that count was judged it is recorded and immediately offset by a
+    count correction: the bin ends where the count put it, plus whatever happened after the count.
+    """
+    move = StockDelta(wh, bin, sku, qty, kind, ctx.at)
+    if bin == STAGING:
+        return [move]
+    counted_at = w.last_count_at(wh, bin, sku)
+    if counted_at is not None and ctx.at < counted_at:
+        return [move, StockDelta(wh, bin, sku, -qty, "count", ctx.at, note="already in a later count")]
+    return [move]
+
+
+def _order_flags(
+    w: WorldView, order: str, action: str, *, cancelled_kind: str
+) -> tuple[list[Flag], str | None]:
+    view = w.order(order)
+    if view is None:
+        return [
+            Flag("unknown_order", f"{action} for order {order}, which the server does not know", order=order)
+        ], None
+    if view.status == CANCELLED:
+        return [
+            Flag(cancelled_kind, f"{action} for order {order}, which was cancelled", order=order)
+        ], view.status
+    return [], view.status
+
+
+@rule("stock.received")
+def received(ctx: OpContext, p: StockReceived, w: WorldView) -> Decision:
+    return decide(*_bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "receive"))
+
+
+@rule("stock.put_away")
+def put_away(ctx: OpContext, p: StockPutAway, w: WorldView) -> Decision:
+    # No stock check: the receipt it moves is often recorded on another phone and still on its way.
+    out = _bin_delta(ctx, w, p.wh, p.from_bin, p.sku, -p.qty, "put_away")
+    into = _bin_delta(ctx, w, p.wh, p.to_bin, p.sku, p.qty, "put_away")
+    return decide(*out, *into)
+
+
+def _pick(ctx: OpContext, w: WorldView, wh: str, bin: str, sku: str, qty: int, order: str) -> list[Effect]:
+    there = w.bin_qty(wh, bin, sku)
+    effects = _bin_delta(ctx, w, wh, bin, sku, -qty, "pick")
+    counted_since = len(effects) > 1  # a later count already saw this pick: no shortage to report
+    effects.append(StockDelta(wh, STAGING, sku, qty, "pick", ctx.at))
+    if not counted_since and there < qty:
+        effects.append(
+            Flag(
+                "pick_without_stock",
+                f"picked {qty} of {sku} from bin {bin} for order {order}, but the ledger had {there} there; "
+                "the bin now shows a shortage until a missing receipt arrives or the bin is counted",
+                order=order,
+                wh=wh,
+                bin=bin,
+                sku=sku,
+            )
+        )
+    return effects
+
+
+@rule("stock.picked")
+def picked(ctx: OpContext, p: StockPicked, w: WorldView) -> Decision:
+    return decide(*_pick(ctx, w, p.wh, p.bin, p.sku, p.qty, p.order))
+
+
+@rule("stock.short_picked")
+def short_picked(ctx: OpContext, p: StockShortPicked, w: WorldView) -> Decision:
+    effects = _pick(ctx, w, p.wh, p.bin, p.sku, p.found, p.order) if p.found else []
+    effects.append(
+        Flag(
+            "short_pick",
+            f"order {p.order} needs {p.wanted} of {p.sku} but bin {p.bin} had only {p.found}: "
+            "re-allocate the order and count the bin",
+            order=p.order,
+            wh=p.wh,
+            bin=p.bin,
+            sku=p.sku,
+        )
+    )
+    return decide(*effects)
+
+
+@rule("stock.counted")
+def counted(ctx: OpContext, p: StockCounted, w: WorldView) -> Decision:
+    """Turn a count into an adjustment that neither loses nor double-counts movements made elsewhere.
+
+    The bin's quantity is defined as: the latest count (by event key) plus every movement after it.
+    So the adjustment is  counted + (movements after this count) - (on hand now).  Equivalently,
+    counted - (on hand as the ledger believed it at the moment of the count); movements the phone
+    had not seen are in that belief when they happened before the count, and left out when after.
+    """
+    record = BinCounted(p.wh, p.bin, p.sku, p.counted, ctx.at)
+    latest = w.last_count_at(p.wh, p.bin, p.sku)
+    if latest is not None and latest > ctx.at:
+        return decide(record)  # a later count already fixed the bin; this one changes nothing
+    now = w.bin_qty(p.wh, p.bin, p.sku)
+    after = w.moved_after(p.wh, p.bin, p.sku, ctx.at)
+    believed = now - after
+    adjustment = p.counted - believed
+    effects: list[Effect] = [record]
+    if adjustment:
+        effects.append(
+            StockDelta(p.wh, p.bin, p.sku, adjustment, "count", ctx.at, note=f"counted {p.counted}")
+        )
+    limit = max(ctx.policy.count_variance_units, abs(believed) * ctx.policy.count_variance_percent // 100)
+    if abs(adjustment) > limit:
+        effects.append(
+            Flag(
+                "count_variance",
+                f"bin {p.bin} counted {p.counted} of {p.sku}; the ledger expected {believed} at that moment "
+                f"(the phone showed {p.expected}); adjusted by {adjustment:+d}",
+                wh=p.wh,
+                bin=p.bin,
+                sku=p.sku,
+            )
+        )
+    return decide(*effects)
+
+
+@rule("parcel.packed")
+def packed(ctx: OpContext, p: ParcelPacked, w: WorldView) -> Decision:
+    flags, status = _order_flags(
+        w, p.order, f"parcel {p.waybill} packed", cancelled_kind="packed_cancelled_order"
+    )
+    events: list[Effect] = [OrderEvent(p.order, "packed")] if status not in (None, CANCELLED) else []
+    return decide(*events, *flags)
+
+
+@rule("parcel.handed_over")
+def handed_over(ctx: OpContext, p: ParcelHandedOver, w: WorldView) -> Decision:
+    # The goods left the building whatever the order says: the stock movement is always recorded.
+    ships: list[Effect] = [StockDelta(p.wh, STAGING, ln.sku, -ln.qty, "ship", ctx.at) for ln in p.lines]
+    flags, status = _order_flags(
+        w, p.order, f"parcel {p.waybill} handed over to {p.to}", cancelled_kind="shipped_cancelled_order"
+    )
+    if status not in (None, CANCELLED):
+        ships.append(OrderEvent(p.order, "shipped", reason=f"handed over to {p.to}"))
+    return decide(*ships, *flags)
+
+
+@rule("return.received")
+def return_received(ctx: OpContext, p: ReturnReceived, w: WorldView) -> Decision:
+    effects = _bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "return")
+    if p.order:
+        effects.append(OrderEvent(p.order, "returned", reason=p.condition))
+    return decide(*effects)
+
+
+@rule("delivery.attempted")
+def delivery_attempted(ctx: OpContext, p: DeliveryAttempted, w: WorldView) -> Decision:
+    reason = p.reason or ""
+    if p.outcome == "failed":
+        # A failed attempt never undoes a delivery: it is recorded, and moves the order only if open.
+        view = w.order(p.order)
+        effects: list[Effect] = [DeliveryRecord(p.order, p.waybill, "failed", ctx.device, reason)]
+        if (
+            view is not None
+            and view.status not in ("delivered", CANCELLED)
+            and w.delivered_by(p.waybill) is None
+        ):
+            effects.append(OrderEvent(p.order, "failed_delivery", reason=reason))
+        return decide(*effects)
+    first = w.delivered_by(p.waybill)
+    if first is not None:
+        who = "this same device" if first == ctx.device else f"device {first}"
+        return decide(
+            DeliveryRecord(p.order, p.waybill, "delivered", ctx.device, counts=False),
+            Flag(
+                "double_delivery",
+                f"parcel {p.waybill} reported delivered again by device {ctx.device}; "
+                f"{who} had already delivered it",
+                order=p.order,
+            ),
+        )
+    flags, status = _order_flags(
+        w, p.order, f"parcel {p.waybill} delivered", cancelled_kind="delivery_for_cancelled_order"
+    )
+    effects = [DeliveryRecord(p.order, p.waybill, "delivered", ctx.device)]
+    if status not in (None, CANCELLED):
+        effects.append(OrderEvent(p.order, "delivered"))
+    return decide(*effects, *flags)
+
+
+@rule("cash.collected")
+def cash_collected(ctx: OpContext, p: CashCollected, w: WorldView) -> Decision:
+    # The pesos are in the rider's hand whatever happened to the order: record them there first.
+    entry = CashEntry(ctx.actor, p.amount, "collected", order=p.order)
+    view = w.order(p.order)
+    if view is None:
+        return decide(
+            entry, Flag("unknown_order", f"cash collected for unknown order {p.order}", order=p.order)
+        )
+    if view.status == CANCELLED:
+        return decide(
+            entry,
+            Flag(
+                "cash_for_cancelled_order",
+                f"{_pesos(p.amount)} collected for order {p.order}, which was cancelled; "
+                f"the cash is with {ctx.actor} and must be refunded or re-sold",
+                order=p.order,
+            ),
+        )
+    if p.amount != view.cod_amount:
+        return decide(
+            entry,
+            Flag(
+                "cod_amount_mismatch",
+                f"{_pesos(p.amount)} collected for order {p.order}; "
+                f"the COD amount is {_pesos(view.cod_amount)}",
+                order=p.order,
+            ),
+        )
+    return decide(entry)
+
+
+@rule("proof.attached")
+def proof_attached(ctx: OpContext, p: ProofAttached, w: WorldView) -> Decision:
+    # Never waits for the blob: the photo uploads on its own schedule; a missing one is chased later.
+    return decide(ProofLink(p.order, p.blob, p.kind, p.waybill))
+
+
+@rule("remittance.handed_in")
+def remittance_handed_in(ctx: OpContext, p: RemittanceHandedIn, w: WorldView) -> Decision:
+    held = w.cash_on_hand(ctx.actor)
+    effects: list[Effect] = [
+        CashEntry(ctx.actor, -p.amount, "remitted", ref=p.ref),
+        CashEntry(p.to, p.amount, "received", ref=p.ref),
+    ]
+    if held < p.amount:
+        effects.append(
+            Flag(
+                "remittance_exceeds_cash",
+                f"{ctx.actor} handed in {_pesos(p.amount)} but the ledger shows {_pesos(held)} collected; "
+                "a collection may not have synced yet",
+            )
+        )
+    return decide(*effects)
+
+
+@rule("device.seq_skipped")
+def seq_skipped(ctx: OpContext, p: SeqSkipped, w: WorldView) -> Decision:
+    return decide(
+        Flag(
+            "ops_lost",
+            f"device {ctx.device} no longer has its ops {ctx.seq}..{p.to}; what they recorded is lost "
+            f"unless re-entered ({p.why or 'no reason given'})",
+        )
+    )
+
+
+def _pesos(centavos: int) -> str:
+    sign = "-" if centavos < 0 else ""
+    whole, cents = divmod(abs(centavos), 100)
+    return f"{sign}₱{whole:,}.{cents:02d}"
+
+
+def _check_catalogue() -> None:
+    missing = sorted(set(CATALOGUE) - set(RULES))
+    if missing:  # pragma: no cover - caught by the test suite before it ships
+        raise RuntimeError(f"op types without a judging rule: {missing}")
+
+
+_check_catalogue()
