@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -38,6 +39,7 @@ def valid_zip(value: str) -> bool:
     return bool(_ZIP.match(value.strip()))
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_phone(value: str) -> str | None:
     """A Philippine number in E.164 (+639171234567), or None if it is not a valid PH number."""
     try:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server.auth.principal import Principal, TokenAuthMiddleware, TokenDirectory, role_guard
+from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
 from server.db import Database
 from server.db.migrate import check_schema
 from server.errors import exception_handlers
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     db = Database(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         from server.orders.committer import OrderCommitter
 
         if check_migrations:
@@ -51,7 +51,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     app = Litestar(
         route_handlers=route_handlers(settings),
-        dependencies={"db": Provide(provide_db, sync_to_thread=False), "settings": Provide(provide_settings, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
         middleware=[request_id_middleware, DefineMiddleware(TokenAuthMiddleware)],
         guards=[role_guard],
         exception_handlers=exception_handlers,
@@ -63,9 +66,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             version="1.0.0",
             description="Orders, stock and cash on delivery for Philippine online sellers.",
             path="/schema",
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
+            # The docs are public; without this the deny-by-default guard closes them to everyone.
+            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt=PUBLIC),
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
             security=[{"bearer": []}],
         ),
         signature_types=[Principal],

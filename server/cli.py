@@ -69,7 +69,9 @@ def _serve(host: str | None, port: int | None, workers: int) -> None:
 @main.command()
 @click.option("--host", default=None, help="default BODEGA_HOST or 127.0.0.1")
 @click.option("--port", type=int, default=None, help="default BODEGA_PORT or 8000")
-@click.option("--workers", type=int, default=1, show_default=True, help="server processes (PostgreSQL for more than 1)")
+@click.option(
+    "--workers", type=int, default=1, show_default=True, help="server processes (PostgreSQL for more than 1)"
+)
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the HTTP server."""
     _serve(host, port, workers)
@@ -89,7 +91,9 @@ def demo(no_serve: bool, host: str | None, port: int | None) -> None:
     summary = asyncio.run(load_demo(settings.database_url))
     click.echo(summary)
     if not no_serve:
-        click.echo(f"Bodega is starting on http://{host or settings.host}:{port or settings.port}/  (Ctrl+C to stop)")
+        click.echo(
+            f"Bodega is starting on http://{host or settings.host}:{port or settings.port}/  (Ctrl+C to stop)"
+        )
         _serve(host, port, 1)
 
 
@@ -120,12 +124,16 @@ def user_create(username: str, role: str, full_name: str, warehouse: str | None,
     try:
         created = asyncio.run(create())
     except BodegaError as exc:
-        raise click.ClickException(f"{exc.detail}: " + "; ".join(f"{e.field} {e.message}" for e in exc.errors)) from exc
+        raise click.ClickException(
+            f"{exc.detail}: " + "; ".join(f"{e.field} {e.message}" for e in exc.errors)
+        ) from exc
     click.echo(f"created {created.role} {created.username}")
 
 
 @main.command()
-@click.option("--repair", is_flag=True, help="rewrite drifted balances from the ledger (recorded in the audit log)")
+@click.option(
+    "--repair", is_flag=True, help="rewrite drifted balances from the ledger (recorded in the audit log)"
+)
 def verify(repair: bool) -> None:
     """Recompute every stock balance from the ledger; exit 1 if anything drifted."""
     from server.db import Database
@@ -134,6 +142,7 @@ def verify(repair: bool) -> None:
     async def run() -> int:
         database = Database(load_settings().database_url)
         try:
+
             def check(conn: Any) -> int:
                 report = checks.verify(conn)
                 for drift in report.drift:

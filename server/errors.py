@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = structlog.get_logger("bodega.errors")
@@ -74,13 +80,16 @@ class TooManyAttempts(BodegaError):
     status = 429
     slug = "too-many-attempts"
     title = "Too many attempts"
+    retry_after = 60  # seconds; raisers that know better set it on the instance
 
 
 def problem_type(slug: str) -> str:
     return f"https://bodega.ph/problems/{slug}"
 
 
-def _respond(request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None) -> Response[bytes]:
+def _respond(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[bytes]:
     problem.request_id = request.scope.get("state", {}).get("request_id", "")
     return Response(
         content=msgspec.json.encode(problem),
@@ -90,21 +99,36 @@ def _respond(request: Request[Any, Any, Any], problem: Problem, headers: dict[st
     )
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_AT_PATH = re.compile(r"- at `\$\.([^`]+)`")
+
+
 def _validation_errors(extra: Any) -> list[FieldError]:
+    """Litestar reports body problems against `data`; name the real field (msgspec says `$.lines[0].qty`)."""
     errors: list[FieldError] = []
     if isinstance(extra, list):
         for item in extra:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
-                errors.append(FieldError(field=key, message=str(item.get("message", "invalid"))))
+                message = str(item.get("message", "invalid"))
+                found = _AT_PATH.search(message) or _MISSING_FIELD.search(message)
+                if key in ("data", "body") and found:
+                    key = found.group(1)
+                errors.append(FieldError(field=key, message=message))
     return errors
 
 
 def handle_bodega_error(request: Request[Any, Any, Any], exc: BodegaError) -> Response[bytes]:
-    headers = {"Retry-After": "60"} if isinstance(exc, TooManyAttempts) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
     return _respond(
         request,
-        Problem(type=problem_type(exc.slug), title=exc.title, status=exc.status, detail=exc.detail, errors=exc.errors),
+        Problem(
+            type=problem_type(exc.slug),
+            title=exc.title,
+            status=exc.status,
+            detail=exc.detail,
+            errors=exc.errors,
+        ),
         headers,
     )
 
@@ -115,7 +139,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         detail = exc.detail if not errors else "; ".join(f"{e.field}: {e.message}" for e in errors)
         return _respond(
             request,
-            Problem(type=problem_type("invalid-input"), title=InvalidInput.title, status=422, detail=detail, errors=errors),
+            Problem(
+                type=problem_type("invalid-input"),
+                title=InvalidInput.title,
+                status=422,
+                detail=detail,
+                errors=errors,
+            ),
         )
     slug = {
         401: "unauthorized",

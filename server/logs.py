@@ -11,7 +11,6 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-
 _log_every_request = False
 
 

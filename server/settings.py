@@ -39,8 +39,10 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = True
-    # Login throttle: this many failures per username (or per client address) in the window.
+    # Login throttle: this many failures per username in the window; a client address gets more,
+    # because a whole warehouse shares one Wi-Fi address and typos add up across its staff.
     login_max_failures: int = 5
+    login_max_failures_per_client: int = 30
     login_window_s: int = 300
     # Group commit: how many orders one transaction may carry, and how long a lone order waits
     # for company before committing alone.
@@ -62,6 +64,7 @@ def load_settings(**overrides: object) -> Settings:
         "log_level": os.environ.get("BODEGA_LOG_LEVEL", "INFO").upper(),
         "log_json": os.environ.get("BODEGA_LOG_JSON", "1") not in ("0", "false", "no"),
         "login_max_failures": _env_int("BODEGA_LOGIN_MAX_FAILURES", 5),
+        "login_max_failures_per_client": _env_int("BODEGA_LOGIN_MAX_FAILURES_PER_CLIENT", 30),
         "login_window_s": _env_int("BODEGA_LOGIN_WINDOW_S", 300),
         "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
     }

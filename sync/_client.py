@@ -76,9 +76,8 @@ class _Outbox:
     def confirm(self, op: Op, retain: int) -> None:
         self.pending.remove(op)
         self.retained[op.seq] = op
-        if len(self.retained) > retain + retain // 4 + 1:
-            for seq in sorted(self.retained)[: len(self.retained) - retain]:
-                del self.retained[seq]
+        while len(self.retained) > retain:  # oldest confirmed first (dicts keep insertion order)
+            del self.retained[next(iter(self.retained))]
 
     def requeue_after(self, seq: int) -> None:
         """The server lost what it had confirmed after `seq`: upload those again."""

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Cheap argon2 parameters for the many users tests create (see server/auth/passwords.py).
+os.environ.setdefault("BODEGA_TEST_FAST_HASHING", "1")
+
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -100,7 +104,9 @@ async def _seed_role_users(url: str) -> dict[str, str]:
     try:
         async with db.write() as session:
             for role in ("admin", "supervisor", "warehouse", "rider"):
-                user = await create_user(session, username=f"test-{role}", password=f"{role}-password", role=role)
+                user = await create_user(
+                    session, username=f"test-{role}", password=f"{role}-password", role=role
+                )
                 _, token = await register_device(session, user, f"{role} test phone")
                 tokens[role] = token
     finally:

@@ -28,8 +28,24 @@ async def seed_world(url: str, stock: dict[tuple[str, str], int] | None = None) 
     db = Database(url)
     try:
         async with db.write() as s:
-            val = Warehouse(code="VAL", name="Valenzuela", city="Valenzuela", province="Metro Manila", region="NCR", priority=10, serves_regions=["NCR", "III", "IV-A"])
-            ceb = Warehouse(code="CEB", name="Mandaue", city="Mandaue", province="Cebu", region="VII", priority=20, serves_regions=["VI", "VII", "VIII"])
+            val = Warehouse(
+                code="VAL",
+                name="Valenzuela",
+                city="Valenzuela",
+                province="Metro Manila",
+                region="NCR",
+                priority=10,
+                serves_regions=["NCR", "III", "IV-A"],
+            )
+            ceb = Warehouse(
+                code="CEB",
+                name="Mandaue",
+                city="Mandaue",
+                province="Cebu",
+                region="VII",
+                priority=20,
+                serves_regions=["VI", "VII", "VIII"],
+            )
             s.add_all([val, ceb])
             await s.flush()
             s.add_all([Bin(warehouse_id=val.id, code="A-01-01"), Bin(warehouse_id=ceb.id, code="A-01-01")])
@@ -41,8 +57,16 @@ async def seed_world(url: str, stock: dict[tuple[str, str], int] | None = None) 
             }
             s.add_all(skus.values())
             await s.flush()
-            s.add(BundleComponent(bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CASE-BLK"].id, qty=1))
-            s.add(BundleComponent(bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CABLE-1M"].id, qty=2))
+            s.add(
+                BundleComponent(
+                    bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CASE-BLK"].id, qty=1
+                )
+            )
+            s.add(
+                BundleComponent(
+                    bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CABLE-1M"].id, qty=2
+                )
+            )
             s.add(Barcode(code="4800000000017", sku_id=skus["CASE-BLK"].id, kind="ean13"))
             shop = Shop(channel="shopee", code="shopee-main", name="Shopee main")
             s.add(shop)
@@ -50,7 +74,10 @@ async def seed_world(url: str, stock: dict[tuple[str, str], int] | None = None) 
             s.add(Listing(shop_id=shop.id, item_id="1001", model_id="2001", sku_id=skus["CABLE-1M"].id))
             conn = await s.connection()
             wh = {"VAL": val, "CEB": ceb}
-            moves = [Movement(skus[code].id, wh[w].id, "receive", qty, actor="test") for (code, w), qty in (stock or {}).items()]
+            moves = [
+                Movement(skus[code].id, wh[w].id, "receive", qty, actor="test")
+                for (code, w), qty in (stock or {}).items()
+            ]
             await conn.run_sync(post_movements, moves)
         return World(val, ceb, skus, shop)
     finally:

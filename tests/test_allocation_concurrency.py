@@ -8,7 +8,6 @@ exist are reserved, duplicates of one channel order create one order, and verify
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -31,7 +30,9 @@ async def _state(url: str) -> tuple[int, int, dict[str, int], bool]:
         async with db.reader.connect() as conn:
             reserved = (await conn.execute(select(func.sum(StockBalance.reserved)))).scalar_one()
             on_hand = (await conn.execute(select(func.sum(StockBalance.on_hand)))).scalar_one()
-            statuses = dict((await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all())
+            statuses = dict(
+                (await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+            )
             report = await conn.run_sync(verify)
         return int(reserved), int(on_hand), {str(k): int(v) for k, v in statuses.items()}, report.ok
     finally:

@@ -28,7 +28,9 @@ async def _verify(url: str) -> Any:
 
 @pytest.fixture
 def world(database_url: str) -> Any:
-    return run(seed_world(database_url, {("CASE-BLK", "VAL"): 5, ("CABLE-1M", "VAL"): 10, ("CASE-BLK", "CEB"): 3}))
+    return run(
+        seed_world(database_url, {("CASE-BLK", "VAL"): 5, ("CABLE-1M", "VAL"): 10, ("CASE-BLK", "CEB"): 3})
+    )
 
 
 def test_new_order_is_allocated_and_reserved(admin: Any, world: Any, database_url: str) -> None:
@@ -58,7 +60,12 @@ def test_same_order_twice_changes_nothing(admin: Any, world: Any) -> None:
 
 
 def test_visayas_order_goes_to_cebu(admin: Any, world: Any) -> None:
-    address = order_payload("x", [])["address"] | {"city": "Cebu City", "province": "Cebu", "region": "Central Visayas", "zip_code": "6000"}
+    address = order_payload("x", [])["address"] | {
+        "city": "Cebu City",
+        "province": "Cebu",
+        "region": "Central Visayas",
+        "zip_code": "6000",
+    }
     r = admin.post("/api/v1/orders", json=order_payload("SHP-3", [("CASE-BLK", 1)], address=address)).json()
     assert r["warehouse"] == "CEB"
 
@@ -91,7 +98,11 @@ def test_cancel_by_later_version_releases(admin: Any, world: Any, database_url: 
     payload = order_payload("SHP-7", [("CASE-BLK", 3)], updated_at="2026-11-11T00:05:00+00:00")
     admin.post("/api/v1/orders", json=payload)
     assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 3
-    cancelled = payload | {"status": "cancelled", "channel_status": "CANCELLED", "updated_at": "2026-11-11T01:00:00+00:00"}
+    cancelled = payload | {
+        "status": "cancelled",
+        "channel_status": "CANCELLED",
+        "updated_at": "2026-11-11T01:00:00+00:00",
+    }
     r = admin.post("/api/v1/orders", json=cancelled).json()
     assert (r["outcome"], r["status"]) == ("updated", "cancelled")
     assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 0
@@ -105,7 +116,10 @@ def test_cancel_by_later_version_releases(admin: Any, world: Any, database_url: 
 def test_changed_lines_re_reserve(admin: Any, world: Any, database_url: str) -> None:
     payload = order_payload("SHP-8", [("CASE-BLK", 1)], updated_at="2026-11-11T00:05:00+00:00")
     admin.post("/api/v1/orders", json=payload)
-    changed = payload | {"lines": [{"sku": "CABLE-1M", "qty": 2, "unit_price": "150.00"}], "updated_at": "2026-11-11T00:30:00+00:00"}
+    changed = payload | {
+        "lines": [{"sku": "CABLE-1M", "qty": 2, "unit_price": "150.00"}],
+        "updated_at": "2026-11-11T00:30:00+00:00",
+    }
     r = admin.post("/api/v1/orders", json=changed).json()
     assert r["status"] == "allocated"
     assert stock_of(admin, "CASE-BLK", "VAL")["reserved"] == 0
@@ -126,7 +140,9 @@ def test_changed_lines_re_reserve(admin: Any, world: Any, database_url: str) -> 
         (lambda p: p.update(shop="lazada-nowhere"), "shop"),
     ],
 )
-def test_bad_input_is_422_naming_the_field_and_kept(admin: Any, world: Any, database_url: str, mutate: Any, field: str) -> None:
+def test_bad_input_is_422_naming_the_field_and_kept(
+    admin: Any, world: Any, database_url: str, mutate: Any, field: str
+) -> None:
     payload = order_payload("BAD-1", [("CASE-BLK", 1)])
     mutate(payload)
     r = admin.post("/api/v1/orders", json=payload)
@@ -137,10 +153,16 @@ def test_bad_input_is_422_naming_the_field_and_kept(admin: Any, world: Any, data
 
 
 def test_malformed_json_is_422_and_kept(admin: Any, world: Any, database_url: str) -> None:
-    r = admin.post("/api/v1/orders", content=b'{"shop": "shopee-main", "lines": [', headers={"content-type": "application/json"})
+    r = admin.post(
+        "/api/v1/orders",
+        content=b'{"shop": "shopee-main", "lines": [',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code in (400, 422)
     assert r.status_code < 500
-    r = admin.post("/api/v1/orders", json=order_payload("BAD-2", [("CASE-BLK", 1)]) | {"placed_at": "yesterday"})
+    r = admin.post(
+        "/api/v1/orders", json=order_payload("BAD-2", [("CASE-BLK", 1)]) | {"placed_at": "yesterday"}
+    )
     assert r.status_code == 422
     assert any("placed_at" in e["field"] for e in r.json()["errors"])
     assert _rejected_count(database_url) == 2
@@ -155,7 +177,9 @@ def _rejected_count(url: str) -> int:
         db = Database(url)
         try:
             async with db.reader.connect() as conn:
-                return int((await conn.execute(select(func.count()).select_from(RejectedPayload))).scalar_one())
+                return int(
+                    (await conn.execute(select(func.count()).select_from(RejectedPayload))).scalar_one()
+                )
         finally:
             await db.dispose()
 
@@ -177,7 +201,10 @@ def test_batch_takes_good_orders_and_lists_bad_ones(admin: Any, world: Any) -> N
 def test_receipt_releases_held_orders(admin: Any, world: Any, database_url: str) -> None:
     held = admin.post("/api/v1/orders", json=order_payload("H-1", [("SOAP-KOJIC", 2)])).json()
     assert held["status"] == "on_hold"
-    r = admin.post("/api/v1/stock/receipts", json={"warehouse": "VAL", "reference": "PO-77", "lines": [{"sku": "SOAP-KOJIC", "qty": 2}]})
+    r = admin.post(
+        "/api/v1/stock/receipts",
+        json={"warehouse": "VAL", "reference": "PO-77", "lines": [{"sku": "SOAP-KOJIC", "qty": 2}]},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["allocated_orders"] == [held["id"]]
     assert admin.get(f"/api/v1/orders/{held['id']}").json()["status"] == "allocated"

@@ -41,10 +41,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_LOOKUP = (
-    select(Device.id, Device.revoked_at, User.id, User.username, User.role, User.active, User.warehouse_id)
-    .join(User, User.id == Device.user_id)
-)
+_LOOKUP = select(
+    Device.id, Device.revoked_at, User.id, User.username, User.role, User.active, User.warehouse_id
+).join(User, User.id == Device.user_id)
 _SQLITE_LOOKUP = (
     "SELECT d.id, d.revoked_at, u.id, u.username, u.role, u.active, u.warehouse_id "
     "FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?"
@@ -65,7 +64,9 @@ class TokenDirectory:
         if db.is_sqlite:
             path = db.writer.url.database
             if path and path != ":memory:":
-                self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+                self._sqlite = sqlite3.connect(
+                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+                )
                 self._sqlite.execute("PRAGMA busy_timeout=5000")
 
     async def lookup(self, token: str) -> Principal | None:
@@ -74,7 +75,15 @@ class TokenDirectory:
             row = self._sqlite.execute(_SQLITE_LOOKUP, (token_hash,)).fetchone()
             if row is None:
                 return None
-            row = (uuid.UUID(hex=row[0]), row[1], uuid.UUID(hex=row[2]), row[3], row[4], bool(row[5]), uuid.UUID(hex=row[6]) if row[6] else None)
+            row = (
+                uuid.UUID(hex=row[0]),
+                row[1],
+                uuid.UUID(hex=row[2]),
+                row[3],
+                row[4],
+                bool(row[5]),
+                uuid.UUID(hex=row[6]) if row[6] else None,
+            )
         else:
             async with self.db.reader.connect() as conn:
                 row = (await conn.execute(_LOOKUP.where(Device.token_hash == token_hash))).first()
@@ -83,7 +92,9 @@ class TokenDirectory:
         device_id, revoked_at, user_id, username, role, active, warehouse_id = row
         if revoked_at is not None or not active:
             return None
-        return Principal(user_id=user_id, username=username, role=role, device_id=device_id, warehouse_id=warehouse_id)
+        return Principal(
+            user_id=user_id, username=username, role=role, device_id=device_id, warehouse_id=warehouse_id
+        )
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -93,9 +104,11 @@ class TokenDirectory:
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves `Authorization: Bearer <token>`; public routes (opt public=True) skip it."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        handler = connection.scope.get("route_handler")
-        if handler is not None and handler.opt.get("public"):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        handler = connection.route_handler
+        if handler.opt.get("public"):
             return AuthenticationResult(user=None, auth=None)
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")

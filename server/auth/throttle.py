@@ -57,7 +57,14 @@ async def retry_after(
     name_since = window_start if last_success is None else max(window_start, last_success)
     waits = [
         await _wait(session, LoginAttempt.username == username, name_since, settings, now),
-        await _wait(session, LoginAttempt.client == client, window_start, settings, now),
+        await _wait(
+            session,
+            LoginAttempt.client == client,
+            window_start,
+            settings,
+            now,
+            settings.login_max_failures_per_client,
+        ),
     ]
     return max((w for w in waits if w is not None), default=None)
 
@@ -68,8 +75,9 @@ async def _wait(
     since: datetime,
     settings: Settings,
     now: datetime,
+    limit: int | None = None,
 ) -> int | None:
-    limit = max(1, settings.login_max_failures)
+    limit = max(1, limit or settings.login_max_failures)
     # Only the newest limit+1 failures matter: the current attempt plus `limit` before it.
     stmt = (
         select(LoginAttempt.at)

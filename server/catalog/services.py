@@ -138,9 +138,17 @@ async def _resolve_components(
             )
             flagged.add(i)
         seen.add(line.sku)
-    # Locked (PostgreSQL) so a component cannot turn into a bundle while this bundle is saved.
-    stmt = select(Sku).where(Sku.code.in_(seen - {bundle_code})).order_by(Sku.id).with_for_update()
-    found = {sku.code: sku for sku in await session.scalars(stmt)}
+    # On PostgreSQL the bundle and its components are locked, all in one statement in id order
+    # (so two admins editing crossing bundles cannot deadlock), and re-read: a component cannot
+    # become a bundle, nor the bundle a component, while this is saved.
+    stmt = (
+        select(Sku)
+        .where(Sku.code.in_(seen | {bundle_code}))
+        .order_by(Sku.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {sku.code: sku for sku in await session.scalars(stmt) if sku.code != bundle_code}
     for i, line in enumerate(components):
         sku = found.get(line.sku)
         if i in flagged:
@@ -205,9 +213,8 @@ async def find_sku(session: AsyncSession, code: str) -> Sku | None:
     return await session.scalar(select(Sku).where(Sku.code == code))
 
 
-async def _sku_or_404(session: AsyncSession, code: str, *, lock: bool = False) -> Sku:
-    stmt = select(Sku).where(Sku.code == code)
-    sku = await session.scalar(stmt.with_for_update() if lock else stmt)
+async def _sku_or_404(session: AsyncSession, code: str) -> Sku:
+    sku = await find_sku(session, code)
     if sku is None:
         raise NotFound(f"no SKU has the code {code}", [FieldError("code", "no SKU has this code")])
     return sku
@@ -349,7 +356,7 @@ async def update_sku(db: Database, code: str, data: SkuPatch) -> SkuOut:
 async def replace_components(db: Database, code: str, data: ComponentsIn) -> SkuOut:
     try:
         async with db.write() as session:
-            sku = await _sku_or_404(session, code, lock=True)
+            sku = await _sku_or_404(session, code)
             components = await _resolve_components(session, sku.code, data.components)
             if components and not sku.is_bundle:
                 await _check_can_become_bundle(session, sku)

@@ -9,15 +9,15 @@ Reads use a separate small pool and never block the writer (WAL).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
 P = ParamSpec("P")
@@ -87,7 +87,9 @@ class Database:
         self._write_thread: ThreadPoolExecutor | None = None
         if self.is_sqlite:
             sync_url = make_url(url).set(drivername="sqlite")
-            self._sync_writer = create_engine(sync_url, echo=echo, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
+            self._sync_writer = create_engine(
+                sync_url, echo=echo, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+            )
             _prepare_sqlite(self._sync_writer, writer=True)
             self._write_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bodega-writer")
 
@@ -110,7 +112,7 @@ class Database:
             return await conn.run_sync(fn, *args)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncGenerator[AsyncSession]:
         """A session whose transaction commits when the block ends without error.
 
         The commit is awaited here, so a failed COMMIT raises to the caller instead of being
@@ -120,13 +122,7 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write_conn(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in a write transaction, for bulk statements."""
-        async with self.writer.begin() as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncGenerator[AsyncSession]:
         async with AsyncSession(self.reader, expire_on_commit=False) as session, session.begin():
             yield session
 

@@ -64,4 +64,6 @@ async def check_schema(db: Database) -> None:
             f"the database is at revision {current}, newer than this code knows (head {head}): "
             "upgrade Bodega, or point BODEGA_DATABASE_URL at the right database"
         )
-    raise SchemaMismatch(f"the database is at revision {current}, code expects {head}: run `bodega db upgrade`")
+    raise SchemaMismatch(
+        f"the database is at revision {current}, code expects {head}: run `bodega db upgrade`"
+    )

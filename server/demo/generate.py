@@ -53,4 +53,3 @@ def generate(seed: int = 2026, now: datetime = DEMO_NOW, fixtures: Path | None =
         users=DEMO_LOGINS,
         orders=orders,
     )
-

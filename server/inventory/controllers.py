@@ -12,7 +12,14 @@ from server.catalog.models import Sku
 from server.db import Database
 from server.inventory.models import Bin, StockBalance, StockMovement, Warehouse
 from server.inventory.schemas import AdjustmentIn, BalanceOut, BufferIn, MovementOut, PostedOut, ReceiptIn
-from server.inventory.stock import balance_out, balance_query, balances_for, movements_for, post_stock, set_buffer
+from server.inventory.stock import (
+    balance_out,
+    balance_query,
+    balances_for,
+    movements_for,
+    post_stock,
+    set_buffer,
+)
 from server.orders.repository import count
 from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey
 
@@ -21,9 +28,20 @@ class StockController(Controller):
     path = "/api/v1/stock"
     tags = ["stock"]
 
-    @get("/", opt=STAFF, dependencies=PAGINATION, summary="Balances per SKU and warehouse: on hand, reserved, available")
+    @get(
+        "/",
+        opt=STAFF,
+        dependencies=PAGINATION,
+        summary="Balances per SKU and warehouse: on hand, reserved, available",
+    )
     async def balances(
-        self, db: Database, page: PageParams, warehouse: TextFilter = None, sku: TextFilter = None, q: TextFilter = None, low: bool = False
+        self,
+        db: Database,
+        page: PageParams,
+        warehouse: TextFilter = None,
+        sku: TextFilter = None,
+        q: TextFilter = None,
+        low: bool = False,
     ) -> Page[BalanceOut]:
         stmt = balance_query()
         if warehouse:
@@ -36,42 +54,80 @@ class StockController(Controller):
             stmt = stmt.where(StockBalance.on_hand - StockBalance.reserved - StockBalance.safety_buffer <= 0)
         async with db.reader.connect() as conn:
             total = await count(conn, stmt)
-            rows = (await conn.execute(stmt.order_by(Sku.code, Warehouse.code).limit(page.limit).offset(page.offset))).all()
+            rows = (
+                await conn.execute(
+                    stmt.order_by(Sku.code, Warehouse.code).limit(page.limit).offset(page.offset)
+                )
+            ).all()
         return page.of([balance_out(r) for r in rows], total)
 
     @post("/receipts", opt=STAFF, summary="Receive stock into a warehouse (goods in)")
-    async def receive(self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn) -> PostedOut:
+    async def receive(
+        self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn
+    ) -> PostedOut:
         actor = request.user.actor
 
         def receive(conn: Connection) -> PostedOut:
             moves = movements_for(
-                conn, data.warehouse, data.lines, kind="receive", signed=False, reason="received", ref_type="receipt", ref_id=data.reference[:64], actor=actor
+                conn,
+                data.warehouse,
+                data.lines,
+                kind="receive",
+                signed=False,
+                reason="received",
+                ref_type="receipt",
+                ref_id=data.reference[:64],
+                actor=actor,
             )
             allocated = post_stock(conn, moves, actor)
-            return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
+            return PostedOut(
+                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
+            )
 
         return await db.run_write(receive)
 
     @post("/adjustments", opt=ADMIN, summary="Correct stock by a signed quantity, with a reason")
-    async def adjust(self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn) -> PostedOut:
+    async def adjust(
+        self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn
+    ) -> PostedOut:
         actor = request.user.actor
 
         def adjust(conn: Connection) -> PostedOut:
             moves = movements_for(
-                conn, data.warehouse, data.lines, kind="adjust", signed=True, reason=data.reason, ref_type="adjustment", ref_id="", actor=actor
+                conn,
+                data.warehouse,
+                data.lines,
+                kind="adjust",
+                signed=True,
+                reason=data.reason,
+                ref_type="adjustment",
+                ref_id="",
+                actor=actor,
             )
             allocated = post_stock(conn, moves, actor)
-            return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
+            return PostedOut(
+                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
+            )
 
         return await db.run_write(adjust)
 
-    @put("/{warehouse:str}/{sku:str}/buffer", opt=ADMIN, summary="Units of a SKU held back from sale in a warehouse")
+    @put(
+        "/{warehouse:str}/{sku:str}/buffer",
+        opt=ADMIN,
+        summary="Units of a SKU held back from sale in a warehouse",
+    )
     async def buffer(self, db: Database, warehouse: UrlKey, sku: UrlKey, data: BufferIn) -> BalanceOut:
         return await db.run_write(set_buffer, warehouse, sku, data.safety_buffer)
 
     @get("/movements", opt=STAFF, dependencies=PAGINATION, summary="The stock ledger, newest first")
     async def movements(
-        self, db: Database, page: PageParams, warehouse: TextFilter = None, sku: TextFilter = None, kind: TextFilter = None, ref_id: TextFilter = None
+        self,
+        db: Database,
+        page: PageParams,
+        warehouse: TextFilter = None,
+        sku: TextFilter = None,
+        kind: TextFilter = None,
+        ref_id: TextFilter = None,
     ) -> Page[MovementOut]:
         bin_ = aliased(Bin)
         stmt = (
@@ -90,10 +146,24 @@ class StockController(Controller):
             stmt = stmt.where(StockMovement.ref_id == ref_id)
         async with db.reader.connect() as conn:
             total = await count(conn, stmt)
-            rows = (await conn.execute(stmt.order_by(StockMovement.id.desc()).limit(page.limit).offset(page.offset))).all()
+            rows = (
+                await conn.execute(
+                    stmt.order_by(StockMovement.id.desc()).limit(page.limit).offset(page.offset)
+                )
+            ).all()
         items = [
             MovementOut(
-                id=m.id, sku=s, warehouse=w, bin=b, kind=m.kind, qty=m.qty, reason=m.reason, ref_type=m.ref_type, ref_id=m.ref_id, actor=m.actor, created_at=m.created_at
+                id=m.id,
+                sku=s,
+                warehouse=w,
+                bin=b,
+                kind=m.kind,
+                qty=m.qty,
+                reason=m.reason,
+                ref_type=m.ref_type,
+                ref_id=m.ref_id,
+                actor=m.actor,
+                created_at=m.created_at,
             )
             for m, s, w, b in rows
         ]

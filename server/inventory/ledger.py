@@ -63,7 +63,13 @@ def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow
         return {}
     sku_ids = sorted({k[0] for k in wanted})
     stmt = (
-        select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved, StockBalance.safety_buffer)
+        select(
+            StockBalance.sku_id,
+            StockBalance.warehouse_id,
+            StockBalance.on_hand,
+            StockBalance.reserved,
+            StockBalance.safety_buffer,
+        )
         .where(StockBalance.sku_id.in_(sku_ids))
         .order_by(StockBalance.sku_id, StockBalance.warehouse_id)
     )
@@ -84,12 +90,22 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
     stmt = _upsert(conn)
     stmt = stmt.on_conflict_do_update(
         index_elements=[StockBalance.sku_id, StockBalance.warehouse_id],
-        set_={"on_hand": StockBalance.on_hand + stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
+        set_={
+            "on_hand": StockBalance.on_hand + stmt.excluded.on_hand,
+            "updated_at": stmt.excluded.updated_at,
+        },
     )
     conn.execute(
         stmt,
         [
-            {"sku_id": k[0], "warehouse_id": k[1], "on_hand": deltas[k], "reserved": 0, "safety_buffer": 0, "updated_at": now}
+            {
+                "sku_id": k[0],
+                "warehouse_id": k[1],
+                "on_hand": deltas[k],
+                "reserved": 0,
+                "safety_buffer": 0,
+                "updated_at": now,
+            }
             for k in sorted(deltas)
         ],
     )
@@ -119,7 +135,9 @@ def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | No
     Reservation rows are written by the caller in the same transaction; verify checks they agree.
     """
     changes = [
-        {"k_sku": k[0], "k_wh": k[1], "delta": d, "now": now or utcnow()} for k, d in sorted(deltas.items()) if d != 0
+        {"k_sku": k[0], "k_wh": k[1], "delta": d, "now": now or utcnow()}
+        for k, d in sorted(deltas.items())
+        if d != 0
     ]
     if not changes:
         return

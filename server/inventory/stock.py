@@ -24,12 +24,23 @@ MAX_QTY = 10_000_000
 def warehouse_id(conn: Connection, code: str, field: str = "warehouse") -> uuid.UUID:
     found = (conn.execute(select(Warehouse.id).where(Warehouse.code == code))).scalar()
     if found is None:
-        raise InvalidInput(f"unknown warehouse {code!r}", [FieldError(field, f"no warehouse with code {code!r}")])
+        raise InvalidInput(
+            f"unknown warehouse {code!r}", [FieldError(field, f"no warehouse with code {code!r}")]
+        )
     return found
 
 
 def movements_for(
-    conn: Connection, warehouse_code: str, lines: list[StockLineIn], *, kind: str, signed: bool, reason: str, ref_type: str, ref_id: str, actor: str
+    conn: Connection,
+    warehouse_code: str,
+    lines: list[StockLineIn],
+    *,
+    kind: str,
+    signed: bool,
+    reason: str,
+    ref_type: str,
+    ref_id: str,
+    actor: str,
 ) -> list[Movement]:
     """Check every line (all problems reported at once) and turn them into ledger movements."""
     wh = warehouse_id(conn, warehouse_code)
@@ -39,11 +50,18 @@ def movements_for(
     if len(lines) > MAX_LINES:
         errors.append(FieldError("lines", f"at most {MAX_LINES} lines"))
     codes = {ln.sku for ln in lines}
-    skus = {code: (sid, bundle) for sid, code, bundle in (conn.execute(select(Sku.id, Sku.code, Sku.is_bundle).where(Sku.code.in_(codes)))).all()}
+    skus = {
+        code: (sid, bundle)
+        for sid, code, bundle in (
+            conn.execute(select(Sku.id, Sku.code, Sku.is_bundle).where(Sku.code.in_(codes)))
+        ).all()
+    }
     bin_codes = {ln.bin for ln in lines if ln.bin}
     bins = {
         code: bid
-        for bid, code in (conn.execute(select(Bin.id, Bin.code).where(Bin.warehouse_id == wh, Bin.code.in_(bin_codes)))).all()
+        for bid, code in (
+            conn.execute(select(Bin.id, Bin.code).where(Bin.warehouse_id == wh, Bin.code.in_(bin_codes)))
+        ).all()
     }
     out: list[Movement] = []
     for i, ln in enumerate(lines):
@@ -55,14 +73,30 @@ def movements_for(
             errors.append(FieldError(f"lines[{i}].sku", f"unknown SKU {ln.sku!r}"))
             continue
         if sku[1]:
-            errors.append(FieldError(f"lines[{i}].sku", f"{ln.sku!r} is a bundle; stock its components instead"))
+            errors.append(
+                FieldError(f"lines[{i}].sku", f"{ln.sku!r} is a bundle; stock its components instead")
+            )
             continue
         bin_id = None
         if ln.bin:
             bin_id = bins.get(ln.bin)
             if bin_id is None:
-                errors.append(FieldError(f"lines[{i}].bin", f"no bin {ln.bin!r} in warehouse {warehouse_code!r}"))
-        out.append(Movement(sku[0], wh, kind, ln.qty, reason=reason, ref_type=ref_type, ref_id=ref_id, actor=actor, bin_id=bin_id))
+                errors.append(
+                    FieldError(f"lines[{i}].bin", f"no bin {ln.bin!r} in warehouse {warehouse_code!r}")
+                )
+        out.append(
+            Movement(
+                sku[0],
+                wh,
+                kind,
+                ln.qty,
+                reason=reason,
+                ref_type=ref_type,
+                ref_id=ref_id,
+                actor=actor,
+                bin_id=bin_id,
+            )
+        )
     if errors:
         raise InvalidInput(f"{len(errors)} invalid field(s)", errors)
     return out
@@ -91,9 +125,16 @@ def post_stock(conn: Connection, movements: list[Movement], actor: str) -> list[
     return [r.id for r in reallocate(conn, held, actor)] if held else []
 
 
-def balance_query() -> Select[Any]:
+def balance_query() -> Select[str, str, str, int, int, int]:
     return (
-        select(Sku.code, Sku.name, Warehouse.code, StockBalance.on_hand, StockBalance.reserved, StockBalance.safety_buffer)
+        select(
+            Sku.code,
+            Sku.name,
+            Warehouse.code,
+            StockBalance.on_hand,
+            StockBalance.reserved,
+            StockBalance.safety_buffer,
+        )
         .join(Sku, Sku.id == StockBalance.sku_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
     )
@@ -101,7 +142,15 @@ def balance_query() -> Select[Any]:
 
 def balance_out(row: Any) -> BalanceOut:
     code, name, wh, on_hand, reserved, buffer = row
-    return BalanceOut(sku=code, name=name, warehouse=wh, on_hand=on_hand, reserved=reserved, safety_buffer=buffer, available=on_hand - reserved - buffer)
+    return BalanceOut(
+        sku=code,
+        name=name,
+        warehouse=wh,
+        on_hand=on_hand,
+        reserved=reserved,
+        safety_buffer=buffer,
+        available=on_hand - reserved - buffer,
+    )
 
 
 def balances_for(conn: Connection, movements: list[Movement]) -> list[BalanceOut]:
@@ -128,7 +177,11 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
     else:
         # Never stocked here yet: the balance row starts at zero with the buffer set.
         conn.execute(
-            insert(StockBalance).values(sku_id=sku, warehouse_id=wh, on_hand=0, reserved=0, safety_buffer=buffer, updated_at=utcnow())
+            insert(StockBalance).values(
+                sku_id=sku, warehouse_id=wh, on_hand=0, reserved=0, safety_buffer=buffer, updated_at=utcnow()
+            )
         )
-    row = (conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))).one()
+    row = (
+        conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))
+    ).one()
     return balance_out(row)

@@ -32,7 +32,8 @@ class Drift:
     ledger: int
 
     def __str__(self) -> str:
-        return f"{self.sku} @ {self.warehouse}: {self.field} is {self.cached} in balances but {self.ledger} by the ledger"
+        where = f"{self.sku} @ {self.warehouse}"
+        return f"{where}: {self.field} is {self.cached} in balances but {self.ledger} by the ledger"
 
 
 @dataclass
@@ -49,7 +50,13 @@ class VerifyReport:
 def verify(conn: Connection) -> VerifyReport:
     on_hand = {
         (r[0], r[1]): int(r[2])
-        for r in (conn.execute(select(StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty)).group_by(StockMovement.sku_id, StockMovement.warehouse_id))).all()
+        for r in (
+            conn.execute(
+                select(
+                    StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty)
+                ).group_by(StockMovement.sku_id, StockMovement.warehouse_id)
+            )
+        ).all()
     }
     reserved = {
         (r[0], r[1]): int(r[2])
@@ -63,7 +70,16 @@ def verify(conn: Connection) -> VerifyReport:
     }
     cached = {
         (r[0], r[1]): (int(r[2]), int(r[3]))
-        for r in (conn.execute(select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.on_hand, StockBalance.reserved))).all()
+        for r in (
+            conn.execute(
+                select(
+                    StockBalance.sku_id,
+                    StockBalance.warehouse_id,
+                    StockBalance.on_hand,
+                    StockBalance.reserved,
+                )
+            )
+        ).all()
     }
     sku_codes = dict((conn.execute(select(Sku.id, Sku.code))).all())
     wh_codes = dict((conn.execute(select(Warehouse.id, Warehouse.code))).all())
@@ -83,7 +99,9 @@ def verify(conn: Connection) -> VerifyReport:
             .distinct()
         )
     ).all()
-    return VerifyReport(drift, [f"order {ext} is {status} but still holds stock" for ext, status in orphans], len(cached))
+    return VerifyReport(
+        drift, [f"order {ext} is {status} but still holds stock" for ext, status in orphans], len(cached)
+    )
 
 
 def repair(conn: Connection, report: VerifyReport, actor: str) -> int:
@@ -99,12 +117,19 @@ def repair(conn: Connection, report: VerifyReport, actor: str) -> int:
     now = utcnow()
     for (sku_id, wh_id), values in sorted(fixes.items()):
         result = conn.execute(
-            update(StockBalance).where(StockBalance.sku_id == sku_id, StockBalance.warehouse_id == wh_id).values(**values, updated_at=now)
+            update(StockBalance)
+            .where(StockBalance.sku_id == sku_id, StockBalance.warehouse_id == wh_id)
+            .values(**values, updated_at=now)
         )
         if result.rowcount == 0:
             conn.execute(
                 insert(StockBalance).values(
-                    sku_id=sku_id, warehouse_id=wh_id, on_hand=values.get("on_hand", 0), reserved=values.get("reserved", 0), safety_buffer=0, updated_at=now
+                    sku_id=sku_id,
+                    warehouse_id=wh_id,
+                    on_hand=values.get("on_hand", 0),
+                    reserved=values.get("reserved", 0),
+                    safety_buffer=0,
+                    updated_at=now,
                 )
             )
     conn.execute(

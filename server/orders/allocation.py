@@ -44,7 +44,12 @@ def candidate_order(
     warehouses: Sequence[WarehouseRule], region: str, default_warehouse_id: uuid.UUID | None
 ) -> list[WarehouseRule]:
     def rank(w: WarehouseRule) -> tuple[int, int, int, str]:
-        return (0 if w.id == default_warehouse_id else 1, 0 if region in w.serves_regions else 1, w.priority, w.code)
+        return (
+            0 if w.id == default_warehouse_id else 1,
+            0 if region in w.serves_regions else 1,
+            w.priority,
+            w.code,
+        )
 
     return sorted(warehouses, key=rank)
 
@@ -60,14 +65,21 @@ def choose_warehouse(
     return None
 
 
-def hold_reason(needs: Mapping[uuid.UUID, int], candidates: Sequence[WarehouseRule], stock: Availability, sku_codes: Mapping[uuid.UUID, str]) -> str:
+def hold_reason(
+    needs: Mapping[uuid.UUID, int],
+    candidates: Sequence[WarehouseRule],
+    stock: Availability,
+    sku_codes: Mapping[uuid.UUID, str],
+) -> str:
     if not candidates:
         return "no active warehouse"
     short = []
     for sku_id, qty in sorted(needs.items(), key=lambda item: sku_codes.get(item[0], "")):
         best = max(stock.get(sku_id, w.id) for w in candidates)
         if best < qty:
-            short.append(f"{sku_codes.get(sku_id, str(sku_id))} needs {qty}, best warehouse has {max(best, 0)}")
+            short.append(
+                f"{sku_codes.get(sku_id, str(sku_id))} needs {qty}, best warehouse has {max(best, 0)}"
+            )
     if not short:
         return "no single warehouse can fill the whole order"
     return "not enough stock: " + "; ".join(short)

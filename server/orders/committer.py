@@ -9,6 +9,7 @@ is answered only after the transaction holding its orders has committed, so an a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import structlog
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server.db import Database
 from server.errors import BodegaError
-from server.orders.ingest import IngestBatch
+from server.orders.ingest import ingest_batch
 from server.orders.schemas import IngestResult, OrderIn
 from server.settings import Settings
 
@@ -56,10 +57,8 @@ class OrderCommitter:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         for job in self._queue:
             if not job.done.done():
                 job.done.set_exception(RuntimeError("server shutting down"))
@@ -115,7 +114,7 @@ class OrderCommitter:
     async def _transaction(self, orders: list[OrderIn], actor: str) -> list[Outcome]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self.db.run_write(lambda conn: IngestBatch(conn, actor).run(orders))
+                return await self.db.run_write(ingest_batch, orders, actor)
             except DBAPIError as exc:
                 if attempt == ATTEMPTS:
                     raise

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from server.auth.principal import MANAGERS, STAFF, Principal
 from server.db import Database
@@ -19,7 +20,6 @@ from server.orders.ingest import reallocate
 from server.orders.lifecycle import STATUSES
 from server.orders.models import Order, RejectedPayload
 from server.orders.schemas import (
-    BatchResult,
     HistoryEntryOut,
     IngestResult,
     OrderBatchIn,
@@ -45,7 +45,9 @@ class BatchOut(msgspec.Struct):
     rejected: list[RejectedOrder] = []
 
 
-async def keep_rejected_payload(db: Database, source: str, body: bytes | str, problem: dict[str, Any]) -> None:
+async def keep_rejected_payload(
+    db: Database, source: str, body: bytes | str, problem: dict[str, Any]
+) -> None:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     async with db.write() as session:
         session.add(RejectedPayload(source=source, body=text[:1_000_000], problem=problem))
@@ -56,7 +58,7 @@ async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
     from litestar.exceptions import ClientException
 
     handler = scope.get("route_handler")
-    source = handler.opt.get("keep_rejected") if handler is not None else None
+    source = handler.opt.get("keep_rejected") if handler else None
     # ClientException covers undecodable JSON (400) and schema errors (422) raised while parsing.
     if not source or not isinstance(exc, ClientException | InvalidInput) or exc.status_code not in (400, 422):
         return
@@ -83,12 +85,20 @@ class OrderController(Controller):
             raise outcome
         return outcome
 
-    @post("/batch", opt=INGEST, summary="Ingest many orders in one request; invalid ones are listed, the rest go in")
-    async def ingest_batch(self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database) -> BatchOut:
+    @post(
+        "/batch",
+        opt=INGEST,
+        summary="Ingest many orders in one request; invalid ones are listed, the rest go in",
+    )
+    async def ingest_batch(
+        self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database
+    ) -> BatchOut:
         if not data.orders:
             raise InvalidInput("empty batch", [FieldError("orders", "send at least one order")])
         if len(data.orders) > MAX_BATCH:
-            raise InvalidInput("batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")])
+            raise InvalidInput(
+                "batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")]
+            )
         outcomes = await _committer(request).submit(data.orders, request.user.actor)
         out = BatchOut(results=[])
         for i, (order, outcome) in enumerate(zip(data.orders, outcomes, strict=True)):
@@ -96,7 +106,10 @@ class OrderController(Controller):
                 errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
                 out.rejected.append(RejectedOrder(i, order.external_id, errors))
                 await keep_rejected_payload(
-                    db, "orders", msgspec.json.encode(order), {"detail": outcome.detail, "errors": msgspec.to_builtins(errors)}
+                    db,
+                    "orders",
+                    msgspec.json.encode(order),
+                    {"detail": outcome.detail, "errors": msgspec.to_builtins(errors)},
                 )
             else:
                 out.results.append(outcome)
@@ -116,7 +129,9 @@ class OrderController(Controller):
         placed_to: datetime | None = None,
     ) -> Page[OrderOut]:
         if status is not None and status not in STATUSES:
-            raise InvalidInput("unknown status", [FieldError("status", f"must be one of {', '.join(STATUSES)}")])
+            raise InvalidInput(
+                "unknown status", [FieldError("status", f"must be one of {', '.join(STATUSES)}")]
+            )
         stmt = repository.order_query()
         if status:
             stmt = stmt.where(Order.status == status)
@@ -136,7 +151,11 @@ class OrderController(Controller):
             stmt = stmt.where(Order.placed_at < placed_to)
         async with db.read() as conn:
             total = await repository.count(conn, stmt)
-            rows = (await conn.execute(stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset))).all()
+            rows = (
+                await conn.execute(
+                    stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset)
+                )
+            ).all()
             lines = await repository.order_lines(conn, [r[0].id for r in rows])
         items = [repository.to_out(r[0], r[1], r[2], lines.get(r[0].id, [])) for r in rows]
         return page.of(items, total)
@@ -158,13 +177,21 @@ class OrderController(Controller):
             return await repository.history(conn, order_id)
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
-    async def set_status(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn) -> OrderOut:
+    async def set_status(
+        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn
+    ) -> OrderOut:
         actor = request.user.actor
-        await db.run_write(lambda conn: change_status(conn, order_id, data.status, actor=actor, reason=data.reason))
+
+        def move(conn: Connection) -> str:
+            return change_status(conn, order_id, data.status, actor=actor, reason=data.reason)
+
+        await db.run_write(move)
         return await self.get_order.fn(self, db, order_id)
 
     @post("/{order_id:uuid}/allocate", opt=MANAGERS, summary="Try again to reserve stock for a held order")
-    async def allocate(self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID) -> OrderOut:
+    async def allocate(
+        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
+    ) -> OrderOut:
         await db.run_write(reallocate, [order_id], request.user.actor)
         return await self.get_order.fn(self, db, order_id)
 

@@ -25,7 +25,13 @@ from server.errors import BodegaError
 from server.exceptions.models import ExceptionRecord
 from server.inventory.ledger import Key, add_reserved, lock_balances
 from server.inventory.models import Reservation, Warehouse
-from server.orders.allocation import Availability, WarehouseRule, candidate_order, choose_warehouse, hold_reason
+from server.orders.allocation import (
+    Availability,
+    WarehouseRule,
+    candidate_order,
+    choose_warehouse,
+    hold_reason,
+)
 from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
 from server.orders.models import Order, OrderLine, OrderStatusChange
 from server.orders.schemas import IngestResult, OrderIn
@@ -71,7 +77,13 @@ class Allocator:
         self.codes = {w.id: w.code for w in warehouses}
 
     def allocate(
-        self, order_id: uuid.UUID, lines: list[LineNeeds], region: str, default_warehouse_id: uuid.UUID | None, writes: Writes, now: datetime
+        self,
+        order_id: uuid.UUID,
+        lines: list[LineNeeds],
+        region: str,
+        default_warehouse_id: uuid.UUID | None,
+        writes: Writes,
+        now: datetime,
     ) -> tuple[uuid.UUID | None, str | None]:
         needs = needs_of(lines)
         candidates = candidate_order(self.warehouses, region, default_warehouse_id)
@@ -85,7 +97,7 @@ class Allocator:
                     {
                         "id": new_id(),
                         "order_id": order_id,
-                        "order_line_id": line_id(order_id, line.line_no),
+                        "order_line_id": line.id,
                         "sku_id": sku_id,
                         "warehouse_id": chosen.id,
                         "qty": qty,
@@ -105,11 +117,6 @@ def needs_of(lines: list[LineNeeds]) -> dict[uuid.UUID, int]:
     return dict(total)
 
 
-def line_id(order_id: uuid.UUID, line_no: int) -> uuid.UUID:
-    # Deterministic, so reservations can name their line before the lines are written.
-    return uuid.uuid5(order_id, f"line-{line_no}")
-
-
 def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
     return zlib.crc32(f"{shop_id}:{external_id}".encode()) - 2**31
 
@@ -117,7 +124,9 @@ def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
 def load_warehouses(conn: Connection) -> list[WarehouseRule]:
     rows = (
         conn.execute(
-            select(Warehouse.id, Warehouse.code, Warehouse.priority, Warehouse.serves_regions).where(Warehouse.active.is_(True))
+            select(Warehouse.id, Warehouse.code, Warehouse.priority, Warehouse.serves_regions).where(
+                Warehouse.active.is_(True)
+            )
         )
     ).all()
     return [WarehouseRule(r[0], r[1], r[2], frozenset(r[3] or ())) for r in rows]
@@ -131,10 +140,11 @@ def availability(conn: Connection, keys: set[Key]) -> Availability:
 class IngestBatch:
     """One group-commit transaction over many incoming orders."""
 
-    def __init__(self, conn: Connection, actor: str) -> None:
+    def __init__(self, conn: Connection, actor: str, now: datetime | None = None) -> None:
         self.conn = conn
         self.actor = actor
-        self.now = utcnow()
+        # `now` lets an importer replay orders at the time they really arrived.
+        self.now = now or utcnow()
         self.writes = Writes()
         self.results: list[IngestResult | BodegaError] = []
         self._reservations_by_order: dict[uuid.UUID, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
@@ -174,7 +184,16 @@ class IngestBatch:
             for key in sorted({lock_key(*p) for p in pairs}):
                 self.conn.execute(select(func.pg_advisory_xact_lock(key)))
         stmt = (
-            select(Order.id, Order.shop_id, Order.external_id, Order.status, Order.payload_hash, Order.channel_updated_at, Order.warehouse_id, Order.hold_reason)
+            select(
+                Order.id,
+                Order.shop_id,
+                Order.external_id,
+                Order.status,
+                Order.payload_hash,
+                Order.channel_updated_at,
+                Order.warehouse_id,
+                Order.hold_reason,
+            )
             .where(tuple_(Order.shop_id, Order.external_id).in_(pairs))
             .order_by(Order.id)
         )
@@ -189,9 +208,9 @@ class IngestBatch:
             return {}
         rows = (
             self.conn.execute(
-                select(Reservation.order_id, Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
-                    Reservation.order_id.in_(order_ids), Reservation.status == "active"
-                )
+                select(
+                    Reservation.order_id, Reservation.sku_id, Reservation.warehouse_id, Reservation.qty
+                ).where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
             )
         ).all()
         totals: dict[Key, int] = defaultdict(int)
@@ -219,7 +238,14 @@ class IngestBatch:
 
     def _history(self, order_id: uuid.UUID, from_status: str | None, to_status: str, reason: str) -> None:
         self.writes.history.append(
-            {"order_id": order_id, "from_status": from_status, "to_status": to_status, "actor": self.actor, "reason": reason[:255], "at": self.now}
+            {
+                "order_id": order_id,
+                "from_status": from_status,
+                "to_status": to_status,
+                "actor": self.actor,
+                "reason": reason[:255],
+                "at": self.now,
+            }
         )
 
     def _exception(self, kind: str, message: str, order_id: uuid.UUID, **details: Any) -> None:
@@ -237,9 +263,16 @@ class IngestBatch:
             }
         )
 
-    def _place(self, order_id: uuid.UUID, resolved: ResolvedOrder, allocator: Allocator, from_status: str | None) -> tuple[str, uuid.UUID | None, str | None]:
+    def _place(
+        self, order_id: uuid.UUID, resolved: ResolvedOrder, allocator: Allocator, from_status: str | None
+    ) -> tuple[str, uuid.UUID | None, str | None]:
         warehouse_id, reason = allocator.allocate(
-            order_id, resolved.lines, resolved.region, resolved.shop.default_warehouse_id, self.writes, self.now
+            order_id,
+            resolved.lines,
+            resolved.region,
+            resolved.shop.default_warehouse_id,
+            self.writes,
+            self.now,
         )
         if warehouse_id is not None:
             status = "allocated"
@@ -248,11 +281,17 @@ class IngestBatch:
             status = "on_hold"
             assert reason is not None
             self._history(order_id, from_status, status, reason)
-            self._exception("order_on_hold", f"Order {resolved.source.external_id} is on hold: {reason}", order_id)
+            self._exception(
+                "order_on_hold", f"Order {resolved.source.external_id} is on hold: {reason}", order_id
+            )
         return status, warehouse_id, reason
 
     def _ingest_one(
-        self, r: ResolvedOrder, held_orders: dict[tuple[uuid.UUID, str], HeldOrder], allocator: Allocator, release_keys: dict[Key, int]
+        self,
+        r: ResolvedOrder,
+        held_orders: dict[tuple[uuid.UUID, str], HeldOrder],
+        allocator: Allocator,
+        release_keys: dict[Key, int],
     ) -> IngestResult | BodegaError:
         key = (r.shop.id, r.source.external_id)
         held = held_orders.get(key)
@@ -261,18 +300,36 @@ class IngestBatch:
             self._history(order_id, None, "pending", f"received from {r.shop.code}")
             if r.source.status == "cancelled":
                 status, warehouse_id, reason = "cancelled", None, None
-                self._history(order_id, "pending", "cancelled", f"arrived cancelled ({r.source.channel_status or 'cancelled'})")
+                self._history(
+                    order_id,
+                    "pending",
+                    "cancelled",
+                    f"arrived cancelled ({r.source.channel_status or 'cancelled'})",
+                )
             else:
                 status, warehouse_id, reason = self._place(order_id, r, allocator, "pending")
             self.writes.new_orders.append(order_row(order_id, r, status, warehouse_id, reason, self.now))
             self.writes.lines.extend(line_rows(order_id, r))
-            held_orders[key] = HeldOrder(order_id, status, r.payload_hash, r.updated_at, warehouse_id, reason, r.line_signature(), inserted=True)
+            held_orders[key] = HeldOrder(
+                order_id,
+                status,
+                r.payload_hash,
+                r.updated_at,
+                warehouse_id,
+                reason,
+                r.line_signature(),
+                inserted=True,
+            )
             return self._result(order_id, r, "created", status, warehouse_id, reason, allocator)
 
         if held.payload_hash == r.payload_hash:
-            return self._result(held.id, r, "unchanged", held.status, held.warehouse_id, held.hold_reason, allocator)
+            return self._result(
+                held.id, r, "unchanged", held.status, held.warehouse_id, held.hold_reason, allocator
+            )
         if r.updated_at < held.channel_updated_at:
-            return self._result(held.id, r, "stale", held.status, held.warehouse_id, held.hold_reason, allocator)
+            return self._result(
+                held.id, r, "stale", held.status, held.warehouse_id, held.hold_reason, allocator
+            )
         return self._update(r, held, allocator)
 
     def _update(self, r: ResolvedOrder, held: HeldOrder, allocator: Allocator) -> IngestResult:
@@ -280,16 +337,33 @@ class IngestBatch:
         ext = r.source.external_id
         if r.source.status == "cancelled" and status != "cancelled":
             if status in LEFT_WAREHOUSE:
-                self._exception("cancel_after_ship", f"{r.shop.code} cancelled order {ext} but it is already {status}", held.id)
+                self._exception(
+                    "cancel_after_ship",
+                    f"{r.shop.code} cancelled order {ext} but it is already {status}",
+                    held.id,
+                )
             else:
                 if status in HOLDS_STOCK:
                     self._release(held, allocator)
                 if status in ("picking", "packed"):
-                    self._exception("restock_cancelled", f"Order {ext} was cancelled while {status}: put its items back", held.id)
-                self._history(held.id, status, "cancelled", f"cancelled on {r.shop.code} ({r.source.channel_status or 'cancelled'})")
+                    self._exception(
+                        "restock_cancelled",
+                        f"Order {ext} was cancelled while {status}: put its items back",
+                        held.id,
+                    )
+                self._history(
+                    held.id,
+                    status,
+                    "cancelled",
+                    f"cancelled on {r.shop.code} ({r.source.channel_status or 'cancelled'})",
+                )
                 status, warehouse_id, reason = "cancelled", None, None
         elif r.source.status == "pending" and status == "cancelled":
-            self._exception("reopened_by_channel", f"{r.shop.code} reopened order {ext}, which Bodega had cancelled", held.id)
+            self._exception(
+                "reopened_by_channel",
+                f"{r.shop.code} reopened order {ext}, which Bodega had cancelled",
+                held.id,
+            )
         elif status != "cancelled" and self._lines_changed(held, r):
             if status in ("pending", "on_hold", "allocated"):
                 if status == "allocated":
@@ -300,7 +374,11 @@ class IngestBatch:
                 new_status, warehouse_id, reason = self._place(held.id, r, allocator, status)
                 status = new_status
             else:
-                self._exception("changed_after_pick", f"{r.shop.code} changed the items of order {ext} after picking started", held.id)
+                self._exception(
+                    "changed_after_pick",
+                    f"{r.shop.code} changed the items of order {ext} after picking started",
+                    held.id,
+                )
         row = order_row(held.id, r, status, warehouse_id, reason, self.now)
         row.pop("created_at")
         if held.inserted:
@@ -327,7 +405,14 @@ class IngestBatch:
         return held.lines != r.line_signature()
 
     def _result(
-        self, order_id: uuid.UUID, r: ResolvedOrder, outcome: Any, status: str, warehouse_id: uuid.UUID | None, reason: str | None, allocator: Allocator
+        self,
+        order_id: uuid.UUID,
+        r: ResolvedOrder,
+        outcome: Any,
+        status: str,
+        warehouse_id: uuid.UUID | None,
+        reason: str | None,
+        allocator: Allocator,
     ) -> IngestResult:
         return IngestResult(
             id=order_id,
@@ -339,7 +424,18 @@ class IngestBatch:
         )
 
 
-def order_row(order_id: uuid.UUID, r: ResolvedOrder, status: str, warehouse_id: uuid.UUID | None, reason: str | None, now: datetime) -> dict[str, Any]:
+def ingest_batch(conn: Connection, orders: list[OrderIn], actor: str) -> list[IngestResult | BodegaError]:
+    return IngestBatch(conn, actor).run(orders)
+
+
+def order_row(
+    order_id: uuid.UUID,
+    r: ResolvedOrder,
+    status: str,
+    warehouse_id: uuid.UUID | None,
+    reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     src, addr = r.source, r.source.address
     return {
         "id": order_id,
@@ -374,7 +470,7 @@ def order_row(order_id: uuid.UUID, r: ResolvedOrder, status: str, warehouse_id: 
 def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
     return [
         {
-            "id": line_id(order_id, ln.line_no),
+            "id": ln.id,
             "order_id": order_id,
             "line_no": ln.line_no,
             "sku_id": ln.sku_id,
@@ -391,7 +487,10 @@ def flush(conn: Connection, w: Writes) -> None:
     if w.new_orders:
         conn.execute(insert(Order), w.new_orders)
     if w.changed_orders:
-        rows = [{"b_id": oid, **{k: v for k, v in row.items() if k != "id"}} for oid, row in w.changed_orders.items()]
+        rows = [
+            {"b_id": oid, **{k: v for k, v in row.items() if k != "id"}}
+            for oid, row in w.changed_orders.items()
+        ]
         columns = [k for k in rows[0] if k != "b_id"]
         stmt = update(Order).where(Order.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
         conn.execute(stmt, rows)
@@ -420,7 +519,9 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
     """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
     from server.orders.repository import load_allocation_inputs
 
-    stmt = select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
+    stmt = (
+        select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
+    )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     ids = [row[0] for row in (conn.execute(stmt)).all()]
@@ -434,14 +535,28 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
     allocator = Allocator(warehouses, stock, CatalogView())
     results: list[IngestResult] = []
     for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
-        warehouse_id, _ = allocator.allocate(item.order_id, item.lines, item.region, item.default_warehouse_id, batch.writes, batch.now)
+        warehouse_id, _ = allocator.allocate(
+            item.order_id, item.lines, item.region, item.default_warehouse_id, batch.writes, batch.now
+        )
         if warehouse_id is None:
             continue
         code = allocator.codes[warehouse_id]
         batch._history(item.order_id, "on_hold", "allocated", f"stock arrived; reserved in {code}")
         batch.writes.changed_orders[item.order_id] = {
-            "id": item.order_id, "status": "allocated", "warehouse_id": warehouse_id, "hold_reason": None, "updated_at": batch.now
+            "id": item.order_id,
+            "status": "allocated",
+            "warehouse_id": warehouse_id,
+            "hold_reason": None,
+            "updated_at": batch.now,
         }
-        results.append(IngestResult(id=item.order_id, external_id=item.external_id, outcome="updated", status="allocated", warehouse=code))
+        results.append(
+            IngestResult(
+                id=item.order_id,
+                external_id=item.external_id,
+                outcome="updated",
+                status="allocated",
+                warehouse=code,
+            )
+        )
     flush(conn, batch.writes)
     return results

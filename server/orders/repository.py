@@ -17,6 +17,9 @@ from server.orders.models import Order, OrderLine, OrderStatusChange
 from server.orders.schemas import HistoryEntryOut, OrderLineOut, OrderOut
 from server.orders.validation import LineNeeds
 
+# Any select, whatever its columns (SQLAlchemy 2.1 types a Select by its column tuple).
+AnySelect = Select[*tuple[Any, ...]]
+
 
 @dataclass
 class AllocationInput:
@@ -38,32 +41,41 @@ def load_allocation_inputs(conn: Connection, order_ids: list[uuid.UUID]) -> list
     ).all()
     lines = (
         conn.execute(
-            select(OrderLine.order_id, OrderLine.line_no, OrderLine.sku_id, OrderLine.qty, OrderLine.unit_price, OrderLine.external_line_id, Sku.is_bundle)
+            select(
+                OrderLine.order_id,
+                OrderLine.id,
+                OrderLine.line_no,
+                OrderLine.sku_id,
+                OrderLine.qty,
+                OrderLine.unit_price,
+                OrderLine.external_line_id,
+                Sku.is_bundle,
+            )
             .join(Sku, Sku.id == OrderLine.sku_id)
             .where(OrderLine.order_id.in_(order_ids))
             .order_by(OrderLine.order_id, OrderLine.line_no)
         )
     ).all()
-    bundle_ids = {row[2] for row in lines if row[6]}
+    bundle_ids = {row[3] for row in lines if row[7]}
     components: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
     if bundle_ids:
         rows = (
             conn.execute(
-                select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty).where(
-                    BundleComponent.bundle_sku_id.in_(bundle_ids)
-                )
+                select(
+                    BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty
+                ).where(BundleComponent.bundle_sku_id.in_(bundle_ids))
             )
         ).all()
         for bundle_id, component_id, qty in rows:
             components.setdefault(bundle_id, []).append((component_id, qty))
     by_order: dict[uuid.UUID, list[LineNeeds]] = {}
-    for order_id, line_no, sku_id, qty, price, ext, is_bundle in lines:
+    for order_id, line_id, line_no, sku_id, qty, price, ext, is_bundle in lines:
         parts = {c: per * qty for c, per in components.get(sku_id, [])} if is_bundle else {sku_id: qty}
-        by_order.setdefault(order_id, []).append(LineNeeds(line_no, sku_id, qty, price, ext, parts))
+        by_order.setdefault(order_id, []).append(LineNeeds(line_id, line_no, sku_id, qty, price, ext, parts))
     return [AllocationInput(o[0], o[1], o[2], o[3], o[4], by_order.get(o[0], [])) for o in orders]
 
 
-def order_query() -> Select[Any]:
+def order_query() -> Select[Order, str, str]:
     return (
         select(Order, Shop.code, Warehouse.code)
         .join(Shop, Shop.id == Order.shop_id)
@@ -109,18 +121,29 @@ async def order_lines(conn: Any, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, 
     ).all()
     out: dict[uuid.UUID, list[OrderLineOut]] = {}
     for order_id, line_no, code, qty, price in rows:
-        out.setdefault(order_id, []).append(OrderLineOut(line_no=line_no, sku=code, qty=qty, unit_price=price))
+        out.setdefault(order_id, []).append(
+            OrderLineOut(line_no=line_no, sku=code, qty=qty, unit_price=price)
+        )
     return out
 
 
 async def history(conn: Any, order_id: uuid.UUID) -> list[HistoryEntryOut]:
     rows = (
         await conn.execute(
-            select(OrderStatusChange).where(OrderStatusChange.order_id == order_id).order_by(OrderStatusChange.id)
+            select(OrderStatusChange)
+            .where(OrderStatusChange.order_id == order_id)
+            .order_by(OrderStatusChange.id)
         )
     ).scalars()
-    return [HistoryEntryOut(from_status=h.from_status, to_status=h.to_status, actor=h.actor, reason=h.reason, at=h.at) for h in rows]
+    return [
+        HistoryEntryOut(
+            from_status=h.from_status, to_status=h.to_status, actor=h.actor, reason=h.reason, at=h.at
+        )
+        for h in rows
+    ]
 
 
-async def count(conn: Any, stmt: Select[Any]) -> int:
-    return int((await conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one())
+async def count(conn: Any, stmt: AnySelect) -> int:
+    return int(
+        (await conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -27,11 +28,20 @@ def lock_order(conn: Connection, order_id: uuid.UUID) -> str:
     return status
 
 
-def change_status(conn: Connection, order_id: uuid.UUID, target: str, *, actor: str, reason: str = "") -> str:
+def change_status(
+    conn: Connection,
+    order_id: uuid.UUID,
+    target: str,
+    *,
+    actor: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> str:
     """Move the order to `target` if the state machine allows it; returns the previous status."""
     current = lock_order(conn, order_id)
     check_transition(current, target)
-    now = utcnow()
+    # `at` lets an importer replay history with the times it really happened.
+    now = at or utcnow()
     values: dict[str, object] = {"status": target, "updated_at": now}
     if target in ("cancelled", "on_hold") and current in HOLDS_STOCK:
         release_reservations(conn, [order_id], now=now)
@@ -44,7 +54,9 @@ def change_status(conn: Connection, order_id: uuid.UUID, target: str, *, actor: 
         _return(conn, order_id, actor)
     conn.execute(update(Order).where(Order.id == order_id).values(**values))
     conn.execute(
-        insert(OrderStatusChange).values(order_id=order_id, from_status=current, to_status=target, actor=actor, reason=reason[:255], at=now)
+        insert(OrderStatusChange).values(
+            order_id=order_id, from_status=current, to_status=target, actor=actor, reason=reason[:255], at=now
+        )
     )
     return current
 
@@ -69,7 +81,10 @@ def _ship(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
     add_reserved(conn, {k: -q for k, q in shipped.items()})
     post_movements(
         conn,
-        [Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(shipped.items())],
+        [
+            Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=str(order_id), actor=actor)
+            for k, q in sorted(shipped.items())
+        ],
     )
 
 
@@ -87,5 +102,17 @@ def _return(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
         back[(sku_id, warehouse_id)] += qty
     post_movements(
         conn,
-        [Movement(k[0], k[1], "return", q, reason="returned parcel", ref_type="order", ref_id=str(order_id), actor=actor) for k, q in sorted(back.items())],
+        [
+            Movement(
+                k[0],
+                k[1],
+                "return",
+                q,
+                reason="returned parcel",
+                ref_type="order",
+                ref_id=str(order_id),
+                actor=actor,
+            )
+            for k, q in sorted(back.items())
+        ],
     )

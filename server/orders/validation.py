@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from server.address import normalise_phone, region_code, valid_zip
 from server.catalog.models import BundleComponent, Sku
 from server.channels.models import Listing, Shop
+from server.db.base import new_id
 from server.errors import FieldError, InvalidInput
 from server.money import BadMoney, pesos_to_centavos
 from server.orders.schemas import OrderIn
@@ -59,7 +60,13 @@ class CatalogView:
 def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
     view = CatalogView()
     shop_codes = {o.shop for o in orders}
-    for row in (conn.execute(select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(Shop.code.in_(shop_codes)))).all():
+    for row in (
+        conn.execute(
+            select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(
+                Shop.code.in_(shop_codes)
+            )
+        )
+    ).all():
         view.shops[row[1]] = ShopInfo(*row)
     sku_codes = {line.sku for o in orders for line in o.lines if line.sku}
     listing_keys = {
@@ -72,7 +79,8 @@ def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
     sku_ids: set[uuid.UUID] = set()
     if listing_keys:
         stmt = select(Listing.shop_id, Listing.item_id, Listing.model_id, Listing.sku_id).where(
-            tuple_(Listing.shop_id, Listing.item_id, Listing.model_id).in_(list(listing_keys)), Listing.active.is_(True)
+            tuple_(Listing.shop_id, Listing.item_id, Listing.model_id).in_(list(listing_keys)),
+            Listing.active.is_(True),
         )
         for shop_id, item_id, model_id, sku_id in (conn.execute(stmt)).all():
             view.listings[(shop_id, item_id, model_id)] = sku_id
@@ -83,9 +91,9 @@ def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
     if bundle_ids:
         rows = (
             conn.execute(
-                select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty).where(
-                    BundleComponent.bundle_sku_id.in_(bundle_ids)
-                )
+                select(
+                    BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty
+                ).where(BundleComponent.bundle_sku_id.in_(bundle_ids))
             )
         ).all()
         for bundle_id, component_id, qty in rows:
@@ -107,6 +115,7 @@ def _load_skus(conn: Connection, view: CatalogView, where: object) -> None:
 
 @dataclass
 class LineNeeds:
+    id: uuid.UUID
     line_no: int
     sku_id: uuid.UUID
     qty: int
@@ -163,9 +172,16 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
         errors.append(FieldError("address.phone", f"{addr.phone!r} is not a valid Philippine phone number"))
     region = region_code(addr.region)
     if region is None:
-        errors.append(FieldError("address.region", f"{addr.region!r} is not a Philippine region (e.g. NCR, VII, Central Visayas)"))
+        errors.append(
+            FieldError(
+                "address.region",
+                f"{addr.region!r} is not a Philippine region (e.g. NCR, VII, Central Visayas)",
+            )
+        )
     if not valid_zip(addr.zip_code):
-        errors.append(FieldError("address.zip_code", f"{addr.zip_code!r} is not a 4-digit Philippine ZIP code"))
+        errors.append(
+            FieldError("address.zip_code", f"{addr.zip_code!r} is not a 4-digit Philippine ZIP code")
+        )
 
     if not order.lines:
         errors.append(FieldError("lines", "an order needs at least one line"))
@@ -194,7 +210,7 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
         else:
             parts = {sku.id: line.qty}
         subtotal += price * max(line.qty, 0)
-        lines.append(LineNeeds(i + 1, sku.id, line.qty, price, line.external_line_id, parts))
+        lines.append(LineNeeds(new_id(), i + 1, sku.id, line.qty, price, line.external_line_id, parts))
 
     shipping_fee = _money(order.shipping_fee, "shipping_fee", errors)
     total = subtotal + shipping_fee
@@ -203,7 +219,9 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
     else:
         cod = _money(order.cod_amount, "cod_amount", errors)
         if order.payment_method == "prepaid" and cod != 0:
-            errors.append(FieldError("cod_amount", "a prepaid order has nothing to collect; leave cod_amount out or 0"))
+            errors.append(
+                FieldError("cod_amount", "a prepaid order has nothing to collect; leave cod_amount out or 0")
+            )
     if errors:
         raise InvalidInput(f"order {order.external_id!r} has {len(errors)} invalid field(s)", errors)
     assert shop is not None and phone is not None and region is not None
@@ -251,7 +269,10 @@ def _line_sku(
         sku = view.skus_by_id.get(sku_id) if sku_id else None
         if sku is None:
             errors.append(
-                FieldError(f"{where}.item_id", f"listing {item_id}/{model_id or '-'} of shop {shop.code!r} is not mapped to a SKU")
+                FieldError(
+                    f"{where}.item_id",
+                    f"listing {item_id}/{model_id or '-'} of shop {shop.code!r} is not mapped to a SKU",
+                )
             )
             return None
     else:

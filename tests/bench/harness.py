@@ -46,7 +46,9 @@ def fresh_sqlite() -> Iterator[str]:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     environment = os.environ | {
         "BODEGA_DATABASE_URL": database_url,
@@ -79,12 +81,30 @@ def running_server(database_url: str, *, workers: int = 1, env: dict[str, str] |
             process.kill()
 
 
-def wrk(url: str, script: Path, *, duration: int, connections: int, threads: int = 2, env: dict[str, str] | None = None) -> dict[str, Any]:
+def wrk(
+    url: str,
+    script: Path,
+    *,
+    duration: int,
+    connections: int,
+    threads: int = 2,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Run wrk and return the figures the script's done() printed."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         env=os.environ | (env or {}),

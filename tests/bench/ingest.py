@@ -35,8 +35,20 @@ async def seed(url: str) -> tuple[str, list[str]]:
     db = Database(url)
     try:
         async with db.write() as s:
-            val = Warehouse(code="VAL", name="Valenzuela", region="NCR", priority=10, serves_regions=["NCR", "III", "IV-A"])
-            ceb = Warehouse(code="CEB", name="Mandaue", region="VII", priority=20, serves_regions=["VI", "VII", "VIII", "XI"])
+            val = Warehouse(
+                code="VAL",
+                name="Valenzuela",
+                region="NCR",
+                priority=10,
+                serves_regions=["NCR", "III", "IV-A"],
+            )
+            ceb = Warehouse(
+                code="CEB",
+                name="Mandaue",
+                region="VII",
+                priority=20,
+                serves_regions=["VI", "VII", "VIII", "XI"],
+            )
             s.add_all([val, ceb, Shop(channel="shopee", code="bench-shop", name="Bench shop")])
             skus = [Sku(code=f"BENCH-{i:04d}", name=f"Bench item {i}") for i in range(SKU_COUNT)]
             s.add_all(skus)
@@ -65,10 +77,16 @@ async def oversold(url: str) -> tuple[int, bool, dict[str, int]]:
     try:
         async with db.reader.connect() as conn:
             over = (
-                await conn.execute(select(func.coalesce(func.sum(StockBalance.reserved - StockBalance.on_hand), 0)).where(StockBalance.reserved > StockBalance.on_hand))
+                await conn.execute(
+                    select(func.coalesce(func.sum(StockBalance.reserved - StockBalance.on_hand), 0)).where(
+                        StockBalance.reserved > StockBalance.on_hand
+                    )
+                )
             ).scalar_one()
             report = await conn.run_sync(verify)
-            statuses = dict((await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all())
+            statuses = dict(
+                (await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+            )
         return int(over), report.ok, {str(k): int(v) for k, v in statuses.items()}
     finally:
         await db.dispose()
@@ -82,22 +100,37 @@ def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]
     for b in range(total // BULK_BATCH):
         orders = []
         for i in range(BULK_BATCH):
-            lines = [{"sku": rng.choice(skus), "qty": rng.randint(1, 2), "unit_price": "199.00"} for _ in range(rng.randint(1, 3))]
+            lines = [
+                {"sku": rng.choice(skus), "qty": rng.randint(1, 2), "unit_price": "199.00"}
+                for _ in range(rng.randint(1, 3))
+            ]
             orders.append(
                 {
                     "shop": "bench-shop",
                     "external_id": f"bulk-{b}-{i}",
                     "payment_method": "cod",
                     "placed_at": "2026-11-11T00:05:00+08:00",
-                    "address": {"name": "Ana Reyes", "phone": "+639181234567", "street": "5 Mabini St.", "barangay": "Lahug",
-                                "city": "Cebu City", "province": "Cebu", "region": "VII", "zip_code": "6000"},
+                    "address": {
+                        "name": "Ana Reyes",
+                        "phone": "+639181234567",
+                        "street": "5 Mabini St.",
+                        "barangay": "Lahug",
+                        "city": "Cebu City",
+                        "province": "Cebu",
+                        "region": "VII",
+                        "zip_code": "6000",
+                    },
                     "lines": lines,
                 }
             )
         batches.append(json.dumps({"orders": orders}).encode())
     accepted = 0
     started = time.perf_counter()
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, timeout=120) as client:
+    with httpx.Client(
+        base_url=url,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=120,
+    ) as client:
         for body in batches:
             response = client.post("/api/v1/orders/batch", content=body)
             response.raise_for_status()
@@ -110,9 +143,17 @@ def main(duration: int = 10, connections: int = 64) -> dict[str, Any]:
         upgrade(url)
         token, skus = run(seed(url))
         with running_server(url) as server:
-            trivial = wrk(f"{server.url}/health", HERE / "trivial.lua", duration=duration, connections=connections)
+            trivial = wrk(
+                f"{server.url}/health", HERE / "trivial.lua", duration=duration, connections=connections
+            )
             env = {"BENCH_TOKEN": token, "BENCH_SKUS": ",".join(skus), "BENCH_RUN": uuid.uuid4().hex[:6]}
-            wrk(server.url, HERE / "orders.lua", duration=2, connections=connections, env=env | {"BENCH_RUN": "warm"})
+            wrk(
+                server.url,
+                HERE / "orders.lua",
+                duration=2,
+                connections=connections,
+                env=env | {"BENCH_RUN": "warm"},
+            )
             single = wrk(server.url, HERE / "orders.lua", duration=duration, connections=connections, env=env)
             bulk_rate, bulk_count = bulk(server.url, token, skus, 20 * BULK_BATCH)
         over, ledger_ok, statuses = run(oversold(url))
