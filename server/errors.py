@@ -103,6 +103,17 @@ _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _AT_PATH = re.compile(r"- at `\$\.([^`]+)`")
 
 
+def _field_from_message(message: str) -> str | None:
+    """msgspec says e.g. "Object missing required field `sku` - at `$.lines[0]`": that is lines[0].sku."""
+    at = _AT_PATH.search(message)
+    missing = _MISSING_FIELD.search(message)
+    if at and missing:
+        return f"{at.group(1)}.{missing.group(1)}"
+    if at or missing:
+        return (at or missing).group(1)  # type: ignore[union-attr]
+    return None
+
+
 def _validation_errors(extra: Any) -> list[FieldError]:
     """Litestar reports body problems against `data`; name the real field (msgspec says `$.lines[0].qty`)."""
     errors: list[FieldError] = []
@@ -111,9 +122,8 @@ def _validation_errors(extra: Any) -> list[FieldError]:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
                 message = str(item.get("message", "invalid"))
-                found = _AT_PATH.search(message) or _MISSING_FIELD.search(message)
-                if key in ("data", "body") and found:
-                    key = found.group(1)
+                if key in ("data", "body"):
+                    key = _field_from_message(message) or key
                 errors.append(FieldError(field=key, message=message))
     return errors
 

@@ -81,7 +81,11 @@ def test_login_body_is_validated(client: Any) -> None:
 def strict_client(database_url: str, tokens: dict[str, str]) -> Iterator[Any]:
     """A client for an app that allows 3 failed logins."""
     settings = load_settings(
-        database_url=database_url, secret_key="test-secret", log_level="WARNING", login_max_failures=3
+        database_url=database_url,
+        secret_key="test-secret",
+        log_level="WARNING",
+        login_max_failures=3,
+        login_max_failures_per_client=3,
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
@@ -101,7 +105,9 @@ def test_throttle_answers_429_after_too_many_failures(strict_client: Any) -> Non
 
 async def _attempts(url: str, *tries: tuple[str, str, str]) -> list[str]:
     """Log in with each (username, password, client); what happened to each."""
-    settings = load_settings(database_url=url, secret_key="test-secret", login_max_failures=3)
+    settings = load_settings(
+        database_url=url, secret_key="test-secret", login_max_failures=3, login_max_failures_per_client=3
+    )
     db = Database(url)
     outcomes: list[str] = []
     try:
@@ -181,7 +187,12 @@ def test_concurrent_guesses_from_two_processes_get_no_extra_tries(
     """Two Database handles stand for two server processes sharing one database."""
 
     async def burst() -> list[str]:
-        settings = load_settings(database_url=database_url, secret_key="test-secret", login_max_failures=3)
+        settings = load_settings(
+            database_url=database_url,
+            secret_key="test-secret",
+            login_max_failures=3,
+            login_max_failures_per_client=3,
+        )
         dbs = [Database(database_url), Database(database_url)]
 
         async def guess(i: int) -> str:
