@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -60,7 +59,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         exception_handlers=exception_handlers,
         after_exception=[keep_rejected_input],
         lifespan=[lifespan],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Bodega",
             version="1.0.0",

@@ -168,7 +168,8 @@ def verify(repair: bool) -> None:
 @click.argument("name", type=click.Choice(["ingest"]))
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
-def bench(name: str, duration: int, connections: int) -> None:
+@click.option("--workers", type=int, default=1, show_default=True, help="server processes")
+def bench(name: str, duration: int, connections: int, workers: int) -> None:
     """Run a benchmark; the last line printed is one JSON object with its figures."""
     from pathlib import Path
 
@@ -176,7 +177,7 @@ def bench(name: str, duration: int, connections: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.bench import ingest
 
-    ingest.main(duration=duration, connections=connections)
+    ingest.main(duration=duration, connections=connections, workers=workers)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import time
@@ -34,6 +35,12 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     )
 
 
+# Request ids: a random per-process prefix and a counter; unique across processes and restarts
+# without paying for os.urandom on every request.
+_ID_PREFIX = uuid.uuid4().hex[:12] + "-"
+_ids = itertools.count(1)
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give each request an id (or keep the caller's X-Request-ID), log it, echo it back."""
     log = structlog.get_logger("bodega.http")
@@ -43,7 +50,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming or uuid.uuid4().hex
+        request_id = incoming or f"{_ID_PREFIX}{next(_ids):x}"
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

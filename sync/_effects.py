@@ -120,8 +120,10 @@ class Decision(Struct, frozen=True):
 
 def decide(*effects: Effect) -> Decision:
     """Flagged as soon as any effect is a Flag: the facts are still recorded either way."""
-    flagged = any(isinstance(e, Flag) for e in effects)
-    return Decision("flagged" if flagged else "applied", effects)
+    for effect in effects:
+        if type(effect) is Flag:
+            return Decision("flagged", effects)
+    return Decision("applied", effects)
 
 
 def reject(code: str, message: str) -> Decision:

@@ -294,22 +294,38 @@ def parse_payload(op_type: str, payload: Mapping[str, Any]) -> ParsedOp:
 
     Raises OpRejected for an unknown type or version, or a payload that does not fit.
     """
+    resolved = _RESOLVED.get(op_type)
+    if resolved is None:
+        resolved = _resolve(op_type)
+    spec, version, payload_type, upgrade = resolved
+    parsed: _Payload = _convert(payload, payload_type)
+    if upgrade is not None:
+        parsed = upgrade(parsed)
+    if spec.check is not None:
+        problem = spec.check(parsed)
+        if problem is not None:
+            raise OpRejected("invalid_payload", problem)
+    return ParsedOp(spec.name, version, parsed)
+
+
+_Resolved = tuple[OpSpec, int, type[_Payload], Callable[[Any], _Payload] | None]
+_RESOLVED: dict[str, _Resolved] = {}  # "type@vN" -> how to read it; filled on first use
+
+
+def _resolve(op_type: str) -> _Resolved:
     name, version = parse_op_type(op_type)
     spec = CATALOGUE.get(name)
     if spec is None:
         raise OpRejected("unknown_op_type", f"no op type {name!r} on this server")
     if version == spec.version:
-        parsed: _Payload = _convert(payload, spec.payload)
+        resolved: _Resolved = (spec, version, spec.payload, None)
     elif version in spec.older:
-        upgrade = spec.older[version]
-        parsed = upgrade.to_latest(_convert(payload, upgrade.payload))
+        old = spec.older[version]
+        resolved = (spec, version, old.payload, old.to_latest)
     else:
         raise OpRejected("unknown_op_version", f"{name} has no version {version} on this server")
-    if spec.check is not None:
-        problem = spec.check(parsed)
-        if problem is not None:
-            raise OpRejected("invalid_payload", problem)
-    return ParsedOp(name, version, parsed)
+    _RESOLVED[op_type] = resolved
+    return resolved
 
 
 def _convert(payload: Mapping[str, Any], type_: type[_Payload]) -> _Payload:

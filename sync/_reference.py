@@ -342,15 +342,10 @@ class ReferenceServer:
     def _journal_and_judge(self, device: str, item: Op | MalformedOp, hwm: int, new_hwm: int) -> OpResult:
         st = self.state
         if isinstance(item, MalformedOp):
+            # Journal what could be read, so the slot is filled and a copy is answered `duplicate`.
             decision = judge_malformed(item)
             op = Op(
-                item.id or uuid.uuid4(),
-                device,
-                item.seq,
-                0,
-                "0" * 16,
-                "malformed@v1",
-                {"reason": item.reason},
+                item.id or uuid.uuid4(), device, item.seq, 0, "0" * 16, "malformed@v1", {"why": item.reason}
             )
         else:
             op = item

@@ -12,6 +12,7 @@ depend on arrival order either; see `counted` and `_bin_delta`.
 from __future__ import annotations
 
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -57,7 +58,7 @@ CANCELLED = "cancelled"
 
 
 class OpContext(NamedTuple):
-    op_id: str
+    op_id: uuid.UUID
     device: str
     seq: int
     at: str  # event key: HLC then device
@@ -88,7 +89,7 @@ def judge(op: Op, world: WorldView, *, actor: str | None = None, policy: Policy 
         parsed = parse_payload(op.type, op.payload)
     except OpRejected as exc:
         return reject(exc.code, exc.message)
-    ctx = OpContext(str(op.id), op.dev, op.seq, event_key(op.hlc, op.dev), actor or op.dev, policy)
+    ctx = OpContext(op.id, op.dev, op.seq, event_key(op.hlc, op.dev), actor or op.dev, policy)
     try:
         return RULES[parsed.name](ctx, parsed.payload, world)
     except Exception as exc:

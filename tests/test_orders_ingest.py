@@ -45,7 +45,8 @@ def test_new_order_is_allocated_and_reserved(admin: Any, world: Any, database_ur
     assert order["cod_amount"] == 39800  # 2 x 199.00 pesos in centavos
     assert order["phone"] == "+639171234567"
     history = admin.get(f"/api/v1/orders/{body['id']}/history").json()
-    assert [h["to_status"] for h in history] == ["pending", "allocated"]
+    assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "allocated")]
+    assert history[0]["reason"] == "received from shopee-main; reserved in VAL"
     assert run(_verify(database_url)).ok
 
 

@@ -49,8 +49,7 @@ async def load_demo(url: str, seed: int = 2026) -> str:
         return (
             f"loaded the demo seller: {len(data.skus)} SKUs, {len(data.warehouses)} warehouses, "
             f"{len(data.shops)} shops, {len(data.users)} users, {len(ordered)} orders "
-            f"({walked} moved along their lifecycle)\n"
-            + logins_text(data)
+            f"({walked} moved along their lifecycle)\n" + logins_text(data)
         )
     finally:
         await db.dispose()

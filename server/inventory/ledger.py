@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from server.db.base import utcnow
+from server.db.bulk import insert_rows, to_uuid, update_rows, uuid_list_param
 from server.inventory.models import Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
@@ -53,15 +54,23 @@ def _upsert(conn: Connection) -> Any:
     return dialect.insert(StockBalance)
 
 
+_SQLITE_BALANCES = (
+    "SELECT sku_id, warehouse_id, on_hand, reserved, safety_buffer FROM stock_balances "
+    "WHERE sku_id IN (SELECT value FROM json_each(?))"
+)
+
+
 def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow]:
-    """Read (and on PostgreSQL lock, in key order) the balance rows for these keys.
+    """Read (and on PostgreSQL lock, in key order) the balance rows for these keys' SKUs.
 
     On SQLite the whole transaction already holds the database's write lock (BEGIN IMMEDIATE).
     """
-    wanted = sorted(set(keys))
-    if not wanted:
+    sku_ids = sorted({k[0] for k in keys})
+    if not sku_ids:
         return {}
-    sku_ids = sorted({k[0] for k in wanted})
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(_SQLITE_BALANCES, (uuid_list_param(conn, sku_ids),)).all()
+        return {(to_uuid(r[0]), to_uuid(r[1])): BalanceRow(r[2], r[3], r[4]) for r in rows}
     stmt = (
         select(
             StockBalance.sku_id,
@@ -72,11 +81,9 @@ def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow
         )
         .where(StockBalance.sku_id.in_(sku_ids))
         .order_by(StockBalance.sku_id, StockBalance.warehouse_id)
+        .with_for_update()
     )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    rows = (conn.execute(stmt)).all()
-    return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4]) for r in rows}
+    return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4]) for r in conn.execute(stmt).all()}
 
 
 def post_movements(conn: Connection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
@@ -109,8 +116,9 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
             for k in sorted(deltas)
         ],
     )
-    conn.execute(
-        insert(StockMovement),
+    insert_rows(
+        conn,
+        StockMovement,
         [
             {
                 "sku_id": m.sku_id,
@@ -134,19 +142,13 @@ def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | No
 
     Reservation rows are written by the caller in the same transaction; verify checks they agree.
     """
+    at = now or utcnow()
     changes = [
-        {"k_sku": k[0], "k_wh": k[1], "delta": d, "now": now or utcnow()}
+        {"sku_id": k[0], "warehouse_id": k[1], "reserved": d, "updated_at": at}
         for k, d in sorted(deltas.items())
         if d != 0
     ]
-    if not changes:
-        return
-    stmt = (
-        update(StockBalance)
-        .where(StockBalance.sku_id == bindparam("k_sku"), StockBalance.warehouse_id == bindparam("k_wh"))
-        .values(reserved=StockBalance.reserved + bindparam("delta"), updated_at=bindparam("now"))
-    )
-    conn.execute(stmt, changes)
+    update_rows(conn, StockBalance, ("sku_id", "warehouse_id"), changes, add=("reserved",))
 
 
 def release_reservations(

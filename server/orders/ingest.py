@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from server.db.base import new_id, utcnow
+from server.db.bulk import in_values, insert_rows, update_rows
 from server.errors import BodegaError
 from server.exceptions.models import ExceptionRecord
 from server.inventory.ledger import Key, add_reserved, lock_balances
@@ -194,13 +195,20 @@ class IngestBatch:
                 Order.warehouse_id,
                 Order.hold_reason,
             )
-            .where(tuple_(Order.shop_id, Order.external_id).in_(pairs))
+            .where(in_values(self.conn, Order.external_id, {p[1] for p in pairs}))
             .order_by(Order.id)
         )
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
-        rows = (self.conn.execute(stmt)).all()
-        return {(r[1], r[2]): HeldOrder(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows}
+        wanted = set(pairs)
+        rows = self.conn.execute(stmt).all()
+        # Matched by external id alone (one constant statement); another shop's order with the same
+        # number is dropped here.
+        return {
+            (r[1], r[2]): HeldOrder(r[0], r[3], r[4], r[5], r[6], r[7])
+            for r in rows
+            if (r[1], r[2]) in wanted
+        }
 
     def _reserved_keys(self, order_ids: list[uuid.UUID]) -> dict[Key, int]:
         """Active reservations of orders this batch may release, totalled per (sku, warehouse)."""
@@ -264,7 +272,12 @@ class IngestBatch:
         )
 
     def _place(
-        self, order_id: uuid.UUID, resolved: ResolvedOrder, allocator: Allocator, from_status: str | None
+        self,
+        order_id: uuid.UUID,
+        resolved: ResolvedOrder,
+        allocator: Allocator,
+        from_status: str | None,
+        context: str = "",
     ) -> tuple[str, uuid.UUID | None, str | None]:
         warehouse_id, reason = allocator.allocate(
             order_id,
@@ -276,11 +289,13 @@ class IngestBatch:
         )
         if warehouse_id is not None:
             status = "allocated"
-            self._history(order_id, from_status, status, f"reserved in {allocator.codes[warehouse_id]}")
+            self._history(
+                order_id, from_status, status, f"{context}reserved in {allocator.codes[warehouse_id]}"
+            )
         else:
             status = "on_hold"
             assert reason is not None
-            self._history(order_id, from_status, status, reason)
+            self._history(order_id, from_status, status, f"{context}{reason}")
             self._exception(
                 "order_on_hold", f"Order {resolved.source.external_id} is on hold: {reason}", order_id
             )
@@ -297,17 +312,15 @@ class IngestBatch:
         held = held_orders.get(key)
         if held is None:
             order_id = new_id()
-            self._history(order_id, None, "pending", f"received from {r.shop.code}")
+            # Nobody ever sees the order pending: its first history row says where it came from
+            # and where it landed.
+            received = f"received from {r.shop.code}"
             if r.source.status == "cancelled":
                 status, warehouse_id, reason = "cancelled", None, None
-                self._history(
-                    order_id,
-                    "pending",
-                    "cancelled",
-                    f"arrived cancelled ({r.source.channel_status or 'cancelled'})",
-                )
+                why = f"{received}, already cancelled ({r.source.channel_status or 'cancelled'})"
+                self._history(order_id, None, "cancelled", why)
             else:
-                status, warehouse_id, reason = self._place(order_id, r, allocator, "pending")
+                status, warehouse_id, reason = self._place(order_id, r, allocator, None, f"{received}; ")
             self.writes.new_orders.append(order_row(order_id, r, status, warehouse_id, reason, self.now))
             self.writes.lines.extend(line_rows(order_id, r))
             held_orders[key] = HeldOrder(
@@ -484,16 +497,9 @@ def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
 
 def flush(conn: Connection, w: Writes) -> None:
     now = utcnow()
-    if w.new_orders:
-        conn.execute(insert(Order), w.new_orders)
+    insert_rows(conn, Order, w.new_orders)
     if w.changed_orders:
-        rows = [
-            {"b_id": oid, **{k: v for k, v in row.items() if k != "id"}}
-            for oid, row in w.changed_orders.items()
-        ]
-        columns = [k for k in rows[0] if k != "b_id"]
-        stmt = update(Order).where(Order.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
-        conn.execute(stmt, rows)
+        update_rows(conn, Order, ("id",), list(w.changed_orders.values()))
     if w.release_orders:
         conn.execute(
             update(Reservation)
@@ -504,14 +510,10 @@ def flush(conn: Connection, w: Writes) -> None:
         # The channel changed the items: lines are replaced wholesale (released reservations keep
         # their rows as history; their line link is nulled).
         conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
-    if w.lines:
-        conn.execute(insert(OrderLine), w.lines)
-    if w.reservations:
-        conn.execute(insert(Reservation), w.reservations)
-    if w.history:
-        conn.execute(insert(OrderStatusChange), w.history)
-    if w.exceptions:
-        conn.execute(insert(ExceptionRecord), w.exceptions)
+    insert_rows(conn, OrderLine, w.lines)
+    insert_rows(conn, Reservation, w.reservations)
+    insert_rows(conn, OrderStatusChange, w.history)
+    insert_rows(conn, ExceptionRecord, w.exceptions)
     add_reserved(conn, dict(w.reserved), now=now)
 
 

@@ -19,6 +19,7 @@ from server.address import normalise_phone, region_code, valid_zip
 from server.catalog.models import BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db.base import new_id
+from server.db.bulk import in_values
 from server.errors import FieldError, InvalidInput
 from server.money import BadMoney, pesos_to_centavos
 from server.orders.schemas import OrderIn
@@ -85,8 +86,8 @@ def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
         for shop_id, item_id, model_id, sku_id in (conn.execute(stmt)).all():
             view.listings[(shop_id, item_id, model_id)] = sku_id
             sku_ids.add(sku_id)
-    _load_skus(conn, view, Sku.code.in_(sku_codes) if sku_codes else None)
-    _load_skus(conn, view, Sku.id.in_(sku_ids) if sku_ids else None)
+    _load_skus(conn, view, in_values(conn, Sku.code, sku_codes) if sku_codes else None)
+    _load_skus(conn, view, in_values(conn, Sku.id, sku_ids) if sku_ids else None)
     bundle_ids = [s.id for s in view.skus_by_id.values() if s.is_bundle]
     if bundle_ids:
         rows = (
@@ -99,7 +100,7 @@ def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
         for bundle_id, component_id, qty in rows:
             view.components.setdefault(bundle_id, []).append((component_id, qty))
         component_ids = {c for parts in view.components.values() for c, _ in parts} - view.skus_by_id.keys()
-        _load_skus(conn, view, Sku.id.in_(component_ids) if component_ids else None)
+        _load_skus(conn, view, in_values(conn, Sku.id, component_ids) if component_ids else None)
     return view
 
 

@@ -138,11 +138,11 @@ def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]
     return accepted / (time.perf_counter() - started), accepted
 
 
-def main(duration: int = 10, connections: int = 64) -> dict[str, Any]:
+def main(duration: int = 10, connections: int = 64, workers: int = 1) -> dict[str, Any]:
     with fresh_sqlite() as url:
         upgrade(url)
         token, skus = run(seed(url))
-        with running_server(url) as server:
+        with running_server(url, workers=workers) as server:
             trivial = wrk(
                 f"{server.url}/health", HERE / "trivial.lua", duration=duration, connections=connections
             )
@@ -170,6 +170,7 @@ def main(duration: int = 10, connections: int = 64) -> dict[str, Any]:
         "orders_on_hold": statuses.get("on_hold", 0),
         "orders_allocated": statuses.get("allocated", 0),
         "connections": connections,
+        "server_processes": workers,
         "duration_s": duration,
     }
     print(

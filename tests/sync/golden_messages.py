@@ -59,7 +59,9 @@ WALL = 1_767_258_000_000  # 2026-01-01T09:00:00Z, 17:00 in Manila
 V = PROTOCOL_VERSION
 
 
-def op(n: int, payload: msgspec.Struct, *, op_type: str | None = None, raw: dict[str, Any] | None = None) -> Op:
+def op(
+    n: int, payload: msgspec.Struct, *, op_type: str | None = None, raw: dict[str, Any] | None = None
+) -> Op:
     body = raw if raw is not None else msgspec.to_builtins(payload)
     hlc = HLCTimestamp(WALL + n * 1_000, 0).encode()
     op_id = uuid.UUID(f"018f{n:04x}-7c2e-7a10-8b3d-5e6f7a8b9c0d")
@@ -68,8 +70,12 @@ def op(n: int, payload: msgspec.Struct, *, op_type: str | None = None, raw: dict
 
 def examples() -> dict[str, msgspec.Struct]:
     return {
-        "stock.received@v1": StockReceived(wh="VAL", bin="RCV-01", sku="SKU-TSHIRT-M", qty=24, ref="DR-2026-0012"),
-        "stock.put_away@v1": StockPutAway(wh="VAL", sku="SKU-TSHIRT-M", qty=24, from_bin="RCV-01", to_bin="A-03-2"),
+        "stock.received@v1": StockReceived(
+            wh="VAL", bin="RCV-01", sku="SKU-TSHIRT-M", qty=24, ref="DR-2026-0012"
+        ),
+        "stock.put_away@v1": StockPutAway(
+            wh="VAL", sku="SKU-TSHIRT-M", qty=24, from_bin="RCV-01", to_bin="A-03-2"
+        ),
         "stock.picked@v1": StockPicked(wh="VAL", bin="A-03-2", sku="SKU-TSHIRT-M", qty=2, order="ORD-100231"),
         "stock.short_picked@v1": StockShortPicked(
             wh="VAL", bin="A-03-2", sku="SKU-TSHIRT-M", order="ORD-100232", wanted=3, found=1
@@ -79,21 +85,32 @@ def examples() -> dict[str, msgspec.Struct]:
         ),
         "parcel.packed@v1": ParcelPacked(wh="VAL", order="ORD-100231", waybill="JT0001234567"),
         "parcel.handed_over@v1": ParcelHandedOver(
-            wh="VAL", order="ORD-100231", waybill="JT0001234567", to="jnt", lines=[ParcelLine("SKU-TSHIRT-M", 2)]
+            wh="VAL",
+            order="ORD-100231",
+            waybill="JT0001234567",
+            to="jnt",
+            lines=[ParcelLine("SKU-TSHIRT-M", 2)],
         ),
         "return.received@v1": ReturnReceived(
             wh="VAL", bin="RET-01", sku="SKU-TSHIRT-M", qty=1, order="ORD-099870", condition="damaged"
         ),
         "delivery.attempted@v1": DeliveryAttempted(
-            order="ORD-100190", waybill="BDG0000871", outcome="failed", reason="refused_after_inspection",
+            order="ORD-100190",
+            waybill="BDG0000871",
+            outcome="failed",
+            reason="refused_after_inspection",
             note="buyer said colour was wrong",
-        ),  # fmt: skip
+        ),
         "cash.collected@v2": CashCollected(order="ORD-100191", amount=129_900),
         "proof.attached@v1": ProofAttached(
-            order="ORD-100191", blob="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-            kind="photo", waybill="BDG0000872",
-        ),  # fmt: skip
-        "remittance.handed_in@v1": RemittanceHandedIn(amount=1_559_900, to="cashier-val-1", ref="REM-2026-0101"),
+            order="ORD-100191",
+            blob="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            kind="photo",
+            waybill="BDG0000872",
+        ),
+        "remittance.handed_in@v1": RemittanceHandedIn(
+            amount=1_559_900, to="cashier-val-1", ref="REM-2026-0101"
+        ),
         "device.seq_skipped@v1": SeqSkipped(to=14, why="the server asked for ops this phone no longer holds"),
     }
 
@@ -107,7 +124,9 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
     page1 = [
         Change("wh:VAL", "bin", "A-03-2/SKU-TSHIRT-M", 22),
         Change("wh:VAL", "bin", "RCV-01/SKU-TSHIRT-M", 24),
-        Change("catalog", "sku", "SKU-TSHIRT-M", {"name": "Cotton T-shirt, M", "barcodes": ["4800016644801"]}),
+        Change(
+            "catalog", "sku", "SKU-TSHIRT-M", {"name": "Cotton T-shirt, M", "barcodes": ["4800016644801"]}
+        ),
     ]
     page2 = [
         Change("wh:VAL", "bin", "RCV-01/SKU-TSHIRT-M", None),
@@ -123,34 +142,47 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
     sums = {s: scope_checksum((k, key, v) for (k, key), v in e.items()) for s, e in sorted(replica.items())}
     sums["cash:rider-ana"] = scope_checksum([])  # an empty scope: sixteen zeros
     hlc = HLCTimestamp(WALL + 60_000, 3).encode()
-    flagged = Note("cash_for_cancelled_order", "₱1,299.00 collected for order ORD-100191, which was cancelled")
+    flagged = Note(
+        "cash_for_cancelled_order", "₱1,299.00 collected for order ORD-100191, which was cancelled"
+    )
     return {
         "push_request": ("PushRequest", "Three ops in one push.", PushRequest(v=V, ops=ops)),
         "push_response": (
             "PushResponse",
             "One result per op: applied, applied again earlier (duplicate), flagged with its exception.",
             PushResponse(
-                v=V, ep=EPOCH, hwm=3, pos=f"{EPOCH}:48230", hlc=hlc,
+                v=V,
+                ep=EPOCH,
+                hwm=3,
+                pos=f"{EPOCH}:48230",
+                hlc=hlc,
                 res=[OpResult(1, "applied"), OpResult(2, "duplicate"), OpResult(3, "flagged", [flagged])],
             ),
-        ),  # fmt: skip
+        ),
         "push_response_gap": (
             "PushResponse",
-            "The server has this device up to seq 11; the push started at 14: nothing applied, resume from 12.",
+            "The server has this device up to seq 11; the push started at 14: "
+            "nothing applied, resume from 12.",
             PushResponse(v=V, ep=EPOCH, hwm=11, resume_from=12, pos=f"{EPOCH}:48230", hlc=hlc),
         ),
         "push_response_rejected": (
             "PushResponse",
             "A malformed op is rejected with a reason; the ops behind it are still applied.",
             PushResponse(
-                v=V, ep=EPOCH, hwm=6, pos=f"{EPOCH}:48240", hlc=hlc,
+                v=V,
+                ep=EPOCH,
+                hwm=6,
+                pos=f"{EPOCH}:48240",
+                hlc=hlc,
                 res=[
                     OpResult(4, "applied"),
-                    OpResult(5, "rejected", [Note("invalid_payload", "Expected `int >= 1`, got `0` - at `$.qty`")]),
+                    OpResult(
+                        5, "rejected", [Note("invalid_payload", "Expected `int >= 1`, got `0` - at `$.qty`")]
+                    ),
                     OpResult(6, "applied"),
                 ],
             ),
-        ),  # fmt: skip
+        ),
         "pull_request_first": ("PullRequest", "A fresh install: no cursor.", PullRequest(v=V)),
         "pull_request": (
             "PullRequest",
@@ -173,7 +205,12 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
             "The cursor is from another history (restored server): drop the replica, pull from the given "
             "cursor, upload again every op after hwm.",
             PullResponse(
-                v=V, ep="7d01be44", cur="7d01be44:0", more=True, reset=Reset("epoch_changed", "7d01be44", 9), hlc=hlc
+                v=V,
+                ep="7d01be44",
+                cur="7d01be44:0",
+                more=True,
+                reset=Reset("epoch_changed", "7d01be44", 9),
+                hlc=hlc,
             ),
         ),
         "sync_request_noop": (
@@ -184,7 +221,9 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
         "sync_response_noop": (
             "SyncResponse",
             "Nothing new.",
-            SyncResponse(v=V, ep=EPOCH, hwm=3, pos=f"{EPOCH}:48230", cur=f"{EPOCH}:48230", sums=sums, hlc=hlc),
+            SyncResponse(
+                v=V, ep=EPOCH, hwm=3, pos=f"{EPOCH}:48230", cur=f"{EPOCH}:48230", sums=sums, hlc=hlc
+            ),
         ),
         "sync_request": (
             "SyncRequest",
@@ -195,18 +234,26 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
             "SyncResponse",
             "Results for the pushed op, and the changes since the cursor (including that op's effects).",
             SyncResponse(
-                v=V, ep=EPOCH, hwm=1, res=[OpResult(1, "applied")], pos=f"{EPOCH}:48215",
-                cur=f"{EPOCH}:48215", ch=page1, more=True, hlc=hlc,
+                v=V,
+                ep=EPOCH,
+                hwm=1,
+                res=[OpResult(1, "applied")],
+                pos=f"{EPOCH}:48215",
+                cur=f"{EPOCH}:48215",
+                ch=page1,
+                more=True,
+                hlc=hlc,
             ),
-        ),  # fmt: skip
+        ),
         "problem_unsupported_version": (
             "Problem",
             "HTTP 400. The app must be updated (or, if newer than the server, speak max_version).",
             ProtocolError(
-                "sync-unsupported-version", "protocol version 0 is not served here; this server speaks 1..1",
+                "sync-unsupported-version",
+                "protocol version 0 is not served here; this server speaks 1..1",
                 versions=True,
             ).problem,
-        ),  # fmt: skip
+        ),
         "problem_batch_too_large": (
             "Problem",
             "HTTP 413. Send fewer ops per push (at most `limit`).",
@@ -224,8 +271,15 @@ def write() -> None:
     for n, (op_type, payload) in enumerate(examples().items(), start=1):
         envelope = op(n, payload, op_type=op_type)
         _dump(OUT / "ops" / f"{op_type}.json", "Op", f"An example {op_type} op.", envelope)
-    legacy = op(99, CashCollected(order="x", amount=0), op_type="cash.collected@v1", raw={"order": "ORD-1", "pesos": 1299})
-    _dump(OUT / "ops" / "cash.collected@v1.json", "Op", "The first app release sent whole pesos (v1).", legacy)
+    legacy = op(
+        99,
+        CashCollected(order="x", amount=0),
+        op_type="cash.collected@v1",
+        raw={"order": "ORD-1", "pesos": 1299},
+    )
+    _dump(
+        OUT / "ops" / "cash.collected@v1.json", "Op", "The first app release sent whole pesos (v1).", legacy
+    )
 
 
 def _dump(path: Path, kind: str, description: str, message: msgspec.Struct) -> None:

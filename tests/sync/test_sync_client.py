@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from sync_testkit import Faults, Net, SimClock, ids
 
 from sync import (
     HLC,
@@ -20,7 +21,6 @@ from sync import (
     SyncResponse,
     TransportError,
 )
-from sync_testkit import Faults, Net, SimClock, ids
 
 SCOPES = {"wh1": ["wh:W", "orders"], "wh2": ["wh:W"], "rider": ["cash:rider", "orders", "exceptions"]}
 
@@ -258,7 +258,7 @@ def test_a_count_carries_what_the_phone_saw() -> None:
 
 
 def test_backoff_grows_with_failures_and_resets_on_success() -> None:
-    srv, net, clock = setup()
+    _, net, clock = setup()
     c = device(net, clock, "wh1", 1)
     net.partitioned.add("wh1")
     delays = []

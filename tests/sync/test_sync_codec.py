@@ -32,7 +32,15 @@ from sync import ProtocolError as PE
 
 
 def an_op(seq: int = 1) -> Op:
-    return Op(uuid.UUID(int=seq), "dev-1", seq, 1, "0" * 16, "stock.received@v1", {"wh": "W", "bin": "B", "sku": "S", "qty": 1})
+    return Op(
+        uuid.UUID(int=seq),
+        "dev-1",
+        seq,
+        1,
+        "0" * 16,
+        "stock.received@v1",
+        {"wh": "W", "bin": "B", "sku": "S", "qty": 1},
+    )
 
 
 # -- cursors ----------------------------------------------------------------------------------------
@@ -44,7 +52,9 @@ def test_cursor_formats_and_parses() -> None:
     assert Cursor.parse("ep_2-x:0") == Cursor("ep_2-x", 0)
 
 
-@pytest.mark.parametrize("bad", ["", ":", "abc", "abc:", ":12", "a b:1", "abc:-1", "abc:1.5", "abc:x", "e" * 33 + ":1"])
+@pytest.mark.parametrize(
+    "bad", ["", ":", "abc", "abc:", ":12", "a b:1", "abc:-1", "abc:1.5", "abc:x", "e" * 33 + ":1"]
+)
 def test_cursor_rejects_garbage(bad: str) -> None:
     with pytest.raises(CursorError):
         Cursor.parse(bad)
@@ -67,9 +77,14 @@ def test_msgpack_accepts_op_ids_as_16_raw_bytes() -> None:
 
 @pytest.mark.parametrize(
     ("header", "fmt"),
-    [(None, "json"), ("application/json; charset=utf-8", "json"), ("application/msgpack", "msgpack"),
-     ("application/x-msgpack", "msgpack"), ("application/vnd.msgpack", "msgpack")],
-)  # fmt: skip
+    [
+        (None, "json"),
+        ("application/json; charset=utf-8", "json"),
+        ("application/msgpack", "msgpack"),
+        ("application/x-msgpack", "msgpack"),
+        ("application/vnd.msgpack", "msgpack"),
+    ],
+)
 def test_format_from_content_type(header: str | None, fmt: str) -> None:
     assert format_of(header) == fmt
 
@@ -138,6 +153,10 @@ def test_too_many_ops_is_refused_with_the_limit() -> None:
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     body = json.dumps({"v": 1, "cur": "ep:1", "new_field_from_a_later_minor": [1, 2]}).encode()
     assert read_request(body, "json", PullRequest).request.cur == "ep:1"
+    # Array messages grow only at the end; an older reader ignores the extra elements.
+    op = json.loads(encode(an_op(), "json"))
+    body = json.dumps({"v": 1, "ops": [[*op, "a field from the future"]]}).encode()
+    assert read_request(body, "json", PushRequest).items == [an_op()]
 
 
 # -- lenient decoding: one bad op does not sink the batch ------------------------------------------

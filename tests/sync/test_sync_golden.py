@@ -76,7 +76,9 @@ def test_every_op_type_and_version_has_an_example() -> None:
     assert wanted <= have, f"add golden examples for {sorted(wanted - have)}"
 
 
-@pytest.mark.parametrize("name", ["push_request", "pull_request", "pull_request_first", "sync_request", "sync_request_noop"])
+@pytest.mark.parametrize(
+    "name", ["push_request", "pull_request", "pull_request_first", "sync_request", "sync_request_noop"]
+)
 def test_request_examples_are_accepted_by_the_server_reader(name: str) -> None:
     message, body = load(GOLDEN / f"{name}.json")
     incoming = read_request(json.dumps(body).encode(), "json", message)

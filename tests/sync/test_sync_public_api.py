@@ -18,9 +18,22 @@ REPO = SYNC_DIR.parent
 
 # Frameworks and I/O the pure package must never reach for, directly or through a dependency.
 FORBIDDEN = (
-    "litestar", "sqlalchemy", "advanced_alchemy", "server", "aiosqlite", "asyncpg", "httpx",
-    "sqlite3", "socket", "ssl", "asyncio", "subprocess", "urllib", "http", "requests",
-)  # fmt: skip
+    "litestar",
+    "sqlalchemy",
+    "advanced_alchemy",
+    "server",
+    "aiosqlite",
+    "asyncpg",
+    "httpx",
+    "sqlite3",
+    "socket",
+    "ssl",
+    "asyncio",
+    "subprocess",
+    "urllib",
+    "http",
+    "requests",
+)
 ALLOWED_THIRD_PARTY = {"msgspec"}
 
 
@@ -36,7 +49,9 @@ def test_all_is_sorted_unique_and_resolves() -> None:
 
 
 def test_every_public_name_is_exported_and_nothing_else() -> None:
-    public = {n for n, v in vars(sync).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)}
+    public = {
+        n for n, v in vars(sync).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+    }
     assert public == set(sync.__all__)
 
 

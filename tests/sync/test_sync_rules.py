@@ -94,7 +94,9 @@ def test_receipt_adds_to_the_bin() -> None:
     w = world()
     d = run(w, make_op(recv(10)))
     assert d.outcome == "applied"
-    assert d.effects == (StockDelta("W", "B1", "S1", 10, "receive", event_key(HLCTimestamp(1000, 0).encode(), "d1")),)
+    assert d.effects == (
+        StockDelta("W", "B1", "S1", 10, "receive", event_key(HLCTimestamp(1000, 0).encode(), "d1")),
+    )
     assert w.bin_qty("W", "B1", "S1") == 10
 
 
@@ -291,7 +293,12 @@ def test_the_same_device_delivering_twice_is_flagged_too() -> None:
 
 def test_failed_attempt_moves_an_open_order_with_its_reason() -> None:
     w = world(O1=("shipped", 50_000))
-    d = run(w, make_op(DeliveryAttempted(order="O1", waybill="WB1", outcome="failed", reason="refused_after_inspection")))
+    d = run(
+        w,
+        make_op(
+            DeliveryAttempted(order="O1", waybill="WB1", outcome="failed", reason="refused_after_inspection")
+        ),
+    )
     assert d.outcome == "applied"
     assert OrderEvent("O1", "failed_delivery", reason="refused_after_inspection") in d.effects
 
@@ -299,7 +306,9 @@ def test_failed_attempt_moves_an_open_order_with_its_reason() -> None:
 def test_a_late_failed_attempt_never_undoes_a_delivery() -> None:
     w = world(O1=("shipped", 50_000))
     run(w, make_op(delivered(), ms=5))
-    d = run(w, make_op(DeliveryAttempted(order="O1", waybill="WB1", outcome="failed", reason="not_home"), ms=2))
+    d = run(
+        w, make_op(DeliveryAttempted(order="O1", waybill="WB1", outcome="failed", reason="not_home"), ms=2)
+    )
     assert d.outcome == "applied"
     assert not any(isinstance(e, OrderEvent) for e in d.effects)
     assert w.orders["O1"].status == "delivered"
@@ -399,7 +408,9 @@ def test_handing_over_a_cancelled_order_still_records_the_stock_leaving() -> Non
 
 def test_packing_a_cancelled_or_unknown_order_is_flagged() -> None:
     w = world(O1=("cancelled", 0))
-    assert kinds(run(w, make_op(ParcelPacked(wh="W", order="O1", waybill="WB1")))) == ["packed_cancelled_order"]
+    assert kinds(run(w, make_op(ParcelPacked(wh="W", order="O1", waybill="WB1")))) == [
+        "packed_cancelled_order"
+    ]
     assert kinds(run(w, make_op(ParcelPacked(wh="W", order="O2", waybill="WB2")))) == ["unknown_order"]
 
 
@@ -422,7 +433,11 @@ def test_seq_skipped_raises_ops_lost() -> None:
         ("cash.collected@v2", {"order": "O1", "amount": -1}, "invalid_payload"),
         ("cash.collected@v2", {"order": "O1", "amount": "500.00"}, "invalid_payload"),
         ("delivery.attempted@v1", {"order": "O", "waybill": "W", "outcome": "failed"}, "invalid_payload"),
-        ("stock.put_away@v1", {"wh": "W", "sku": "S", "qty": 1, "from_bin": "A", "to_bin": "A"}, "invalid_payload"),
+        (
+            "stock.put_away@v1",
+            {"wh": "W", "sku": "S", "qty": 1, "from_bin": "A", "to_bin": "A"},
+            "invalid_payload",
+        ),
     ],
 )
 def test_malformed_ops_are_rejected_with_a_reason(op_type: str, payload: dict[str, Any], reason: str) -> None:
@@ -455,7 +470,9 @@ def test_a_crashing_rule_quarantines_the_op_as_flagged() -> None:
 def test_flags_name_what_they_are_about() -> None:
     w = world(O1=("allocated", 0))
     d = run(w, make_op(pick(1)))
-    assert d.flags[0] == Flag("pick_without_stock", d.flags[0].message, order="O1", wh="W", bin="B1", sku="S1")
+    assert d.flags[0] == Flag(
+        "pick_without_stock", d.flags[0].message, order="O1", wh="W", bin="B1", sku="S1"
+    )
 
 
 # -- deltas commute ----------------------------------------------------------------------------------
@@ -479,7 +496,9 @@ delta_ops = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(delta_ops, st.randoms(use_true_random=False))
-def test_stock_and_cash_end_the_same_whatever_the_arrival_order(payloads: list[msgspec.Struct], rnd: Any) -> None:
+def test_stock_and_cash_end_the_same_whatever_the_arrival_order(
+    payloads: list[msgspec.Struct], rnd: Any
+) -> None:
     ops = [make_op(p, ms=i + 1) for i, p in enumerate(payloads)]
     shuffled = list(ops)
     rnd.shuffle(shuffled)

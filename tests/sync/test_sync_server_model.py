@@ -228,7 +228,9 @@ def test_an_old_app_version_gets_update_the_app() -> None:
 # -- pull --------------------------------------------------------------------------------------------
 
 
-def pull_all(srv: ReferenceServer, dev: str, cur: str | None = None, lim: int = 0) -> tuple[dict[Any, Any], str, int]:
+def pull_all(
+    srv: ReferenceServer, dev: str, cur: str | None = None, lim: int = 0
+) -> tuple[dict[Any, Any], str, int]:
     replica: dict[str, dict[tuple[str, str], Any]] = {}
     pages = 0
     while True:
@@ -285,7 +287,9 @@ def test_incremental_pull_sees_updates_and_deletions_compacted() -> None:
     push(srv, *[mk(i, StockPicked(wh="W", bin="B1", sku="S1", qty=1, order="O1")) for i in (2, 3)])
     r = srv.sync("d1", SyncRequest(v=1, cur=cur))
     bins = [(c.key, c.val) for c in r.ch if c.kind == "bin"]
-    assert bins == [("/S1", 2), ("B1/S1", None)] or sorted(bins, key=str) == sorted([("/S1", 2), ("B1/S1", None)], key=str)
+    assert bins == [("/S1", 2), ("B1/S1", None)] or sorted(bins, key=str) == sorted(
+        [("/S1", 2), ("B1/S1", None)], key=str
+    )
     fresh, _, _ = pull_all(srv, "d1")
     assert ("bin", "B1/S1") not in fresh["wh:W"]  # tombstones are not sent to a fresh replica
 
@@ -301,7 +305,9 @@ def test_push_position_covers_the_ops_effects() -> None:
 def test_incremental_checksums_equal_a_full_recount() -> None:
     srv = server()
     ops = [mk(1, recv(5)), mk(2, StockPicked(wh="W", bin="B1", sku="S1", qty=5, order="O1"))]
-    ops.append(mk(3, ParcelHandedOver(wh="W", order="O1", waybill="WB", to="jnt", lines=[ParcelLine("S1", 5)])))
+    ops.append(
+        mk(3, ParcelHandedOver(wh="W", order="O1", waybill="WB", to="jnt", lines=[ParcelLine("S1", 5)]))
+    )
     ops.append(mk(4, StockCounted(wh="W", bin="B2", sku="S1", counted=3)))
     push(srv, *ops)
     for scope in ("wh:W", "orders", "cash:d1"):
@@ -380,21 +386,39 @@ def _realistic_ops(n: int, dev: str) -> list[Op]:
         order = order_ids[i % len(order_ids)]
         match i % 5:
             case 0:
-                kinds.append(StockReceived(wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", qty=1 + i % 12))
+                kinds.append(
+                    StockReceived(wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", qty=1 + i % 12)
+                )
             case 1:
-                kinds.append(StockPicked(wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", qty=1, order=order))
+                kinds.append(
+                    StockPicked(
+                        wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", qty=1, order=order
+                    )
+                )
             case 2:
                 kinds.append(DeliveryAttempted(order=order, waybill=f"BDG{i:010d}", outcome="delivered"))
             case 3:
                 kinds.append(CashCollected(order=order, amount=49_900 + i * 100))
             case _:
-                kinds.append(StockCounted(wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", counted=i % 9))
+                kinds.append(
+                    StockCounted(wh="VAL", bin=f"A-{i % 40:02d}-1", sku=f"SKU-{i % 300:05d}", counted=i % 9)
+                )
     start = 1_767_258_000_000
-    return [
-        Op(uuid.uuid4(), dev, i + 1, start + i * 2_500, HLCTimestamp(start + i * 2_500, 0).encode(), op_type_of(p),
-           msgspec.to_builtins(p))
-        for i, p in enumerate(kinds)
-    ]  # fmt: skip
+    ops = []
+    for i, p in enumerate(kinds):
+        wall = start + i * 2_500
+        ops.append(
+            Op(
+                uuid.uuid4(),
+                dev,
+                i + 1,
+                wall,
+                HLCTimestamp(wall, 0).encode(),
+                op_type_of(p),
+                msgspec.to_builtins(p),
+            )
+        )
+    return ops
 
 
 def test_pushing_costs_at_most_100_bytes_per_op_with_msgpack_and_gzip() -> None:

@@ -89,18 +89,19 @@ def _attempt(order: str, delivered: bool) -> DeliveryAttempted:
     return DeliveryAttempted(order=order, waybill=f"WB-{order}", outcome="failed", reason="not_home")
 
 
+W = st.just("W")
 warehouse_work: st.SearchStrategy[msgspec.Struct] = st.one_of(
-    st.builds(lambda b, k, n: StockReceived(wh="W", bin=b, sku=k, qty=n), bins, skus, qty),
+    st.builds(StockReceived, wh=W, bin=bins, sku=skus, qty=qty),
     st.builds(_put_away, skus, qty, st.permutations(BINS)),
     st.builds(_pick, bins, skus, qty, orders, st.booleans()),
-    st.builds(lambda b, k, c: StockCounted(wh="W", bin=b, sku=k, counted=c), bins, skus, st.integers(0, 12)),
+    st.builds(StockCounted, wh=W, bin=bins, sku=skus, counted=st.integers(0, 12)),
     st.builds(_hand_over, orders, skus, qty),
-    st.builds(lambda b, k, o: ReturnReceived(wh="W", bin=b, sku=k, qty=1, order=o), bins, skus, orders),
+    st.builds(ReturnReceived, wh=W, bin=bins, sku=skus, qty=st.just(1), order=orders),
 )
 rider_work: st.SearchStrategy[msgspec.Struct] = st.one_of(
     st.builds(_attempt, orders, st.booleans()),
-    st.builds(lambda o, c: CashCollected(order=o, amount=c), orders, st.integers(0, 50_000)),
-    st.builds(lambda c: RemittanceHandedIn(amount=c, to="cashier"), st.integers(1, 60_000)),
+    st.builds(CashCollected, order=orders, amount=st.integers(0, 50_000)),
+    st.builds(RemittanceHandedIn, amount=st.integers(1, 60_000), to=st.just("cashier")),
 )
 
 
