@@ -13,10 +13,7 @@ class BadMoney(ValueError):
 
 def pesos_to_centavos(amount: str) -> int:
     """'1299.5' -> 129950. Refuses negatives, more than two decimals, floats' exponents, blanks."""
-    text = amount.strip().replace(",", "") if isinstance(amount, str) else None
-    if text is None:
-        raise BadMoney('must be a peso amount in a string, e.g. "349.00"')
-    match = _PESOS.match(text)
+    match = _PESOS.match(amount.strip())
     if match is None:
         raise BadMoney(f'{amount!r} is not a peso amount (use digits with up to 2 decimals, e.g. "349.00")')
     whole, frac = match.groups()
