@@ -15,7 +15,7 @@ from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenD
 from server.db import Database
 from server.db.migrate import check_schema
 from server.errors import exception_handlers
-from server.logs import configure_logging, request_id_middleware
+from server.logs import configure_logging, request_id_middleware, stamp_response
 from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
 from server.settings import Settings, load_settings
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         guards=[role_guard],
         exception_handlers=exception_handlers,
         after_exception=[keep_rejected_input],
+        before_send=[stamp_response],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Bodega",

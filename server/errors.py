@@ -17,6 +17,8 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from server.logs import request_id_of
+
 log = structlog.get_logger("bodega.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -90,7 +92,7 @@ def problem_type(slug: str) -> str:
 def _respond(
     request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
 ) -> Response[bytes]:
-    problem.request_id = request.scope.get("state", {}).get("request_id", "")
+    problem.request_id = request_id_of(request.scope)
     return Response(
         content=msgspec.json.encode(problem),
         status_code=problem.status,

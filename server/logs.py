@@ -41,41 +41,54 @@ _ID_PREFIX = uuid.uuid4().hex[:12] + "-"
 _ids = itertools.count(1)
 
 
+def request_id_of(scope: Scope) -> str:
+    """The request's id: the caller's X-Request-ID if sent, else a new one; assigned once."""
+    state = scope.setdefault("state", {})
+    request_id: str | None = state.get("request_id")
+    if request_id is None:
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = incoming or f"{_ID_PREFIX}{next(_ids):x}"
+        state["request_id"] = request_id
+        state["started"] = time.perf_counter()
+    return request_id
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give each request an id (or keep the caller's X-Request-ID), log it, echo it back."""
-    log = structlog.get_logger("bodega.http")
+    """Bind the request id to every log line written while the request is handled."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming or f"{_ID_PREFIX}{next(_ids):x}"
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 0
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers
-            await send(message)
-
+        structlog.contextvars.bind_contextvars(request_id=request_id_of(scope))
         try:
-            await app(scope, receive, send_with_id)
+            await app(scope, receive, send)
         finally:
-            if status >= 400 or _log_every_request:
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=scope.get("path"),
-                    status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
-                )
             structlog.contextvars.unbind_contextvars("request_id")
 
     return middleware
+
+
+_http_log = structlog.get_logger("bodega.http")
+
+
+async def stamp_response(message: Message, scope: Scope) -> None:
+    """before_send hook: every response, errors raised anywhere included, carries X-Request-ID,
+    and every failed request (4xx/5xx) is logged as one JSON line."""
+    if message["type"] != "http.response.start" or scope["type"] != "http":
+        return
+    request_id = request_id_of(scope)
+    headers = list(message.get("headers", []))
+    headers.append((b"x-request-id", request_id.encode("latin-1")))
+    message["headers"] = headers
+    status = message["status"]
+    if status >= 400 or _log_every_request:
+        started = scope.get("state", {}).get("started", time.perf_counter())
+        _http_log.info(
+            "request",
+            request_id=request_id,
+            method=scope.get("method"),
+            path=scope.get("path"),
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )

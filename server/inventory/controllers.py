@@ -144,7 +144,7 @@ class StockController(Controller):
             stmt = stmt.where(StockMovement.kind == kind)
         if ref_id:
             stmt = stmt.where(StockMovement.ref_id == ref_id)
-        async with db.reader.connect() as conn:
+        async with db.read() as conn:
             total = await count(conn, stmt)
             rows = (
                 await conn.execute(
