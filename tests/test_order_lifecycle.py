@@ -94,3 +94,21 @@ def test_rider_cannot_move_orders(client: Any, tokens: dict[str, str], world: An
         headers={"Authorization": f"Bearer {tokens['rider']}"},
     )
     assert r.status_code == 403
+
+
+def test_transfer_moves_only_free_stock(admin: Any, world: Any, database_url: str) -> None:
+    _order(admin, "T-1", [("CASE-BLK", 3)])  # 3 of VAL's 5 cases are now reserved
+    too_many = admin.post(
+        "/api/v1/stock/transfers",
+        json={"from_warehouse": "VAL", "to_warehouse": "CEB", "lines": [{"sku": "CASE-BLK", "qty": 3}]},
+    )
+    assert too_many.status_code == 409
+    assert "2 free in VAL" in too_many.json()["errors"][0]["message"]
+    ok = admin.post(
+        "/api/v1/stock/transfers",
+        json={"from_warehouse": "VAL", "to_warehouse": "CEB", "reference": "TR-9", "lines": [{"sku": "CASE-BLK", "qty": 2}]},
+    )
+    assert ok.status_code == 201, ok.text
+    assert stock_of(admin, "CASE-BLK", "VAL")["on_hand"] == 3
+    assert stock_of(admin, "CASE-BLK", "CEB")["on_hand"] == 2
+    assert run(_verify(database_url)).ok

@@ -7,11 +7,19 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from server.auth.principal import ADMIN, STAFF, Principal
+from server.auth.principal import ADMIN, MANAGERS, STAFF, Principal
 from server.catalog.models import Sku
 from server.db import Database
 from server.inventory.models import Bin, StockBalance, StockMovement, Warehouse
-from server.inventory.schemas import AdjustmentIn, BalanceOut, BufferIn, MovementOut, PostedOut, ReceiptIn
+from server.inventory.schemas import (
+    AdjustmentIn,
+    BalanceOut,
+    BufferIn,
+    MovementOut,
+    PostedOut,
+    ReceiptIn,
+    TransferIn,
+)
 from server.inventory.stock import (
     balance_out,
     balance_query,
@@ -19,6 +27,7 @@ from server.inventory.stock import (
     movements_for,
     post_stock,
     set_buffer,
+    transfer,
 )
 from server.orders.repository import count
 from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey
@@ -110,6 +119,20 @@ class StockController(Controller):
             )
 
         return await db.run_write(adjust)
+
+    @post("/transfers", opt=MANAGERS, summary="Move free stock from one warehouse to another")
+    async def move_between(
+        self, request: Request[Principal, Any, Any], db: Database, data: TransferIn
+    ) -> PostedOut:
+        actor = request.user.actor
+
+        def move(conn: Connection) -> PostedOut:
+            moves, allocated = transfer(conn, data, actor)
+            return PostedOut(
+                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
+            )
+
+        return await db.run_write(move)
 
     @put(
         "/{warehouse:str}/{sku:str}/buffer",

@@ -27,6 +27,13 @@ class AdjustmentIn(msgspec.Struct):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=255)]
 
 
+class TransferIn(msgspec.Struct):
+    from_warehouse: Code
+    to_warehouse: Code
+    lines: list[StockLineIn]  # bin, if given, is the destination bin
+    reference: str = ""
+
+
 class BufferIn(msgspec.Struct):
     safety_buffer: int
 

@@ -10,10 +10,10 @@ from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent, Sku
 from server.db.base import utcnow
-from server.errors import FieldError, InvalidInput, NotFound
+from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.ledger import Movement, lock_balances, post_movements
 from server.inventory.models import Bin, StockBalance, Warehouse
-from server.inventory.schemas import BalanceOut, StockLineIn
+from server.inventory.schemas import BalanceOut, StockLineIn, TransferIn
 from server.orders.ingest import reallocate
 from server.orders.models import Order, OrderLine
 
@@ -185,3 +185,59 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
         conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))
     ).one()
     return balance_out(row)
+
+
+def transfer(conn: Connection, data: TransferIn, actor: str) -> tuple[list[Movement], list[uuid.UUID]]:
+    """Move stock between warehouses in one transaction: out of one, into the other.
+
+    Only units free to sell may leave: reserved units belong to orders and the buffer is held back.
+    Returns the movements and the held orders the arriving stock let through.
+    """
+    if data.from_warehouse == data.to_warehouse:
+        raise InvalidInput("same warehouse", [FieldError("to_warehouse", "must differ from from_warehouse")])
+    ref = data.reference[:64]
+    incoming = movements_for(
+        conn,
+        data.to_warehouse,
+        data.lines,
+        kind="transfer_in",
+        signed=False,
+        reason="transfer",
+        ref_type="transfer",
+        ref_id=ref,
+        actor=actor,
+    )
+    source = warehouse_id(conn, data.from_warehouse, "from_warehouse")
+    outgoing = [
+        Movement(
+            m.sku_id,
+            source,
+            "transfer_out",
+            -m.qty,
+            reason="transfer",
+            ref_type="transfer",
+            ref_id=ref,
+            actor=actor,
+        )
+        for m in incoming
+    ]
+    balances = lock_balances(conn, {(m.sku_id, source) for m in outgoing})
+    asked: dict[uuid.UUID, int] = {}
+    for m in incoming:
+        asked[m.sku_id] = asked.get(m.sku_id, 0) + m.qty
+    codes = {m.sku_id: line.sku for m, line in zip(incoming, data.lines, strict=True)}
+    errors: list[FieldError] = []
+    for sku_id, qty in asked.items():
+        row = balances.get((sku_id, source))
+        free = row.available if row else 0
+        if free < qty:
+            errors.append(
+                FieldError(
+                    "lines",
+                    f"{codes[sku_id]}: asked to move {qty}, {max(free, 0)} free in {data.from_warehouse}",
+                )
+            )
+    if errors:
+        raise Conflict(f"not enough free stock in {data.from_warehouse}", errors)
+    moves = outgoing + incoming
+    return moves, post_stock(conn, moves, actor)
