@@ -1,0 +1,48 @@
+// The phone's IndexedDB: one database holding the session, the op outbox and retained tail, the
+// replica of the server's data for this user's scopes, and the notices a person must see.
+import { openDB } from "idb";
+
+export const DB_NAME = "bodega";
+export const STORES = ["meta", "outbox", "retained", "replica", "notices"];
+
+export function openStore(name = DB_NAME) {
+  return openDB(name, 1, {
+    upgrade(db) {
+      db.createObjectStore("meta"); // small records under fixed keys: session, device, clock, sync, sums
+      db.createObjectStore("outbox", { keyPath: "seq" }); // {seq, op, rec, user}: not yet confirmed
+      db.createObjectStore("retained", { keyPath: "seq" }); // {seq, op, rec, st}: confirmed, kept for a restored server
+      db.createObjectStore("replica", { keyPath: ["scope", "kind", "key"] }); // {scope, kind, key, val}
+      db.createObjectStore("notices", { autoIncrement: true }); // {seq, op, st, notes, at}
+    },
+  });
+}
+
+/** Every retained op with seq > `after` goes back into the outbox (the server lost it). */
+export async function requeueAfter(tx, after) {
+  const retained = tx.objectStore("retained");
+  const outbox = tx.objectStore("outbox");
+  let cursor = await retained.openCursor(IDBKeyRange.lowerBound(after, true));
+  while (cursor) {
+    const { seq, op, rec, user } = cursor.value;
+    await outbox.put({ seq, op, rec, user });
+    await cursor.delete();
+    cursor = await cursor.continue();
+  }
+}
+
+/** Keep at most `count` confirmed ops, none older than `maxAgeMs` (oldest go first). */
+export async function trimRetained(tx, count, maxAgeMs, now) {
+  const retained = tx.objectStore("retained");
+  let excess = (await retained.count()) - count;
+  let cursor = await retained.openCursor();
+  while (cursor && (excess > 0 || now - (cursor.value.at ?? now) > maxAgeMs)) {
+    await cursor.delete();
+    excess -= 1;
+    cursor = await cursor.continue();
+  }
+}
+
+export async function clearReplica(tx) {
+  await tx.objectStore("replica").clear();
+  await tx.objectStore("meta").delete("sums");
+}
