@@ -1,5 +1,6 @@
 """HTTP endpoints for stock: receipts, adjustments, balances, the movement ledger, safety buffers."""
 
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
@@ -23,9 +24,8 @@ from server.inventory.schemas import (
 from server.inventory.stock import (
     balance_out,
     balance_query,
-    balances_for,
-    movements_for,
-    post_stock,
+    post_lines,
+    posted,
     set_buffer,
     transfer,
 )
@@ -74,51 +74,35 @@ class StockController(Controller):
     async def receive(
         self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn
     ) -> PostedOut:
-        actor = request.user.actor
-
-        def receive(conn: Connection) -> PostedOut:
-            moves = movements_for(
-                conn,
-                data.warehouse,
-                data.lines,
-                kind="receive",
-                signed=False,
-                reason="received",
-                ref_type="receipt",
-                ref_id=data.reference[:64],
-                actor=actor,
-            )
-            allocated = post_stock(conn, moves, actor)
-            return PostedOut(
-                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
-            )
-
-        return await db.run_write(receive)
+        post = partial(
+            post_lines,
+            warehouse=data.warehouse,
+            lines=data.lines,
+            kind="receive",
+            signed=False,
+            reason="received",
+            ref_type="receipt",
+            ref_id=data.reference[:64],
+            actor=request.user.actor,
+        )
+        return await db.run_write(post)
 
     @post("/adjustments", opt=ADMIN, summary="Correct stock by a signed quantity, with a reason")
     async def adjust(
         self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn
     ) -> PostedOut:
-        actor = request.user.actor
-
-        def adjust(conn: Connection) -> PostedOut:
-            moves = movements_for(
-                conn,
-                data.warehouse,
-                data.lines,
-                kind="adjust",
-                signed=True,
-                reason=data.reason,
-                ref_type="adjustment",
-                ref_id="",
-                actor=actor,
-            )
-            allocated = post_stock(conn, moves, actor)
-            return PostedOut(
-                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
-            )
-
-        return await db.run_write(adjust)
+        post = partial(
+            post_lines,
+            warehouse=data.warehouse,
+            lines=data.lines,
+            kind="adjust",
+            signed=True,
+            reason=data.reason,
+            ref_type="adjustment",
+            ref_id="",
+            actor=request.user.actor,
+        )
+        return await db.run_write(post)
 
     @post("/transfers", opt=MANAGERS, summary="Move free stock from one warehouse to another")
     async def move_between(
@@ -127,10 +111,7 @@ class StockController(Controller):
         actor = request.user.actor
 
         def move(conn: Connection) -> PostedOut:
-            moves, allocated = transfer(conn, data, actor)
-            return PostedOut(
-                movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated
-            )
+            return posted(conn, *transfer(conn, data, actor))
 
         return await db.run_write(move)
 

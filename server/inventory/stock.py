@@ -13,7 +13,7 @@ from server.db.base import utcnow
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.ledger import Movement, lock_balances, post_movements
 from server.inventory.models import Bin, StockBalance, Warehouse
-from server.inventory.schemas import BalanceOut, StockLineIn, TransferIn
+from server.inventory.schemas import BalanceOut, PostedOut, StockLineIn, TransferIn
 from server.orders.ingest import reallocate
 from server.orders.models import Order, OrderLine
 
@@ -123,6 +123,37 @@ def post_stock(conn: Connection, movements: list[Movement], actor: str) -> list[
         return []
     held = held_orders_needing(conn, arrived)
     return [r.id for r in reallocate(conn, held, actor)] if held else []
+
+
+def post_lines(
+    conn: Connection,
+    warehouse: str,
+    lines: list[StockLineIn],
+    *,
+    kind: str,
+    signed: bool,
+    reason: str,
+    ref_type: str,
+    ref_id: str,
+    actor: str,
+) -> PostedOut:
+    """A receipt or an adjustment: check the lines, post them, let held orders through."""
+    moves = movements_for(
+        conn,
+        warehouse,
+        lines,
+        kind=kind,
+        signed=signed,
+        reason=reason,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        actor=actor,
+    )
+    return posted(conn, moves, post_stock(conn, moves, actor))
+
+
+def posted(conn: Connection, moves: list[Movement], allocated: list[uuid.UUID]) -> PostedOut:
+    return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
 
 
 def balance_query() -> Select[str, str, str, int, int, int]:

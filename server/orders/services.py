@@ -61,28 +61,33 @@ def change_status(
     return current
 
 
-def _ship(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
-    """The parcel left: its reserved units leave on hand and the reservations are closed as shipped."""
-    rows = (
-        conn.execute(
-            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
-                Reservation.order_id == order_id, Reservation.status == "active"
-            )
+def _units(conn: Connection, order_id: uuid.UUID, status: str) -> dict[Key, int]:
+    """The order's reserved units in this reservation status, per (sku, warehouse)."""
+    rows = conn.execute(
+        select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+            Reservation.order_id == order_id, Reservation.status == status
         )
     ).all()
-    shipped: dict[Key, int] = defaultdict(int)
+    units: dict[Key, int] = defaultdict(int)
     for sku_id, warehouse_id, qty in rows:
-        shipped[(sku_id, warehouse_id)] += qty
+        units[(sku_id, warehouse_id)] += qty
+    return dict(units)
+
+
+def _ship(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
+    """The parcel left: its reserved units leave on hand and the reservations are closed as shipped."""
+    shipped = _units(conn, order_id, "active")
     conn.execute(
         update(Reservation)
         .where(Reservation.order_id == order_id, Reservation.status == "active")
         .values(status="shipped", closed_at=utcnow())
     )
     add_reserved(conn, {k: -q for k, q in shipped.items()})
+    ref = str(order_id)
     post_movements(
         conn,
         [
-            Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=str(order_id), actor=actor)
+            Movement(k[0], k[1], "ship", -q, ref_type="order", ref_id=ref, actor=actor)
             for k, q in sorted(shipped.items())
         ],
     )
@@ -90,28 +95,13 @@ def _ship(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
 
 def _return(conn: Connection, order_id: uuid.UUID, actor: str) -> None:
     """Goods are back in the warehouse they shipped from (inspection and put-away come later)."""
-    rows = (
-        conn.execute(
-            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
-                Reservation.order_id == order_id, Reservation.status == "shipped"
-            )
-        )
-    ).all()
-    back: dict[Key, int] = defaultdict(int)
-    for sku_id, warehouse_id, qty in rows:
-        back[(sku_id, warehouse_id)] += qty
+    back = _units(conn, order_id, "shipped")
+    ref = str(order_id)
     post_movements(
         conn,
         [
             Movement(
-                k[0],
-                k[1],
-                "return",
-                q,
-                reason="returned parcel",
-                ref_type="order",
-                ref_id=str(order_id),
-                actor=actor,
+                k[0], k[1], "return", q, reason="returned parcel", ref_type="order", ref_id=ref, actor=actor
             )
             for k, q in sorted(back.items())
         ],
