@@ -4,6 +4,7 @@ order holds exactly its needs in one warehouse, and a held order holds nothing."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -85,11 +86,14 @@ class StockMachine(RuleBasedStateMachine):
     def start(self) -> None:
         self.url = StockMachine.url_factory()
         self.world = run(seed_world(self.url, {("CASE-BLK", "VAL"): 3, ("CABLE-1M", "CEB"): 4}))
+        # One event loop for the whole example: asyncpg's pooled connections belong to the loop
+        # that opened them.
+        self.loop = asyncio.new_event_loop()
         self.db = Database(self.url)
 
     def write(self, fn: Any, *args: Any) -> Any:
         assert self.db is not None
-        return run(self.db.run_write(fn, *args))
+        return self.loop.run_until_complete(self.db.run_write(fn, *args))
 
     @rule(
         lines=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3)), min_size=1, max_size=3),
@@ -124,7 +128,7 @@ class StockMachine(RuleBasedStateMachine):
     )
     def move_order(self, data: st.DataObject, status: str) -> None:
         assert self.db is not None
-        ids = run(self._order_ids())
+        ids = self.loop.run_until_complete(self._order_ids())
         if not ids:
             return
         order_id = data.draw(st.sampled_from(ids))
@@ -144,7 +148,8 @@ class StockMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.db is not None:
-            run(self.db.dispose())
+            self.loop.run_until_complete(self.db.dispose())
+            self.loop.close()
 
     url_factory: Any = None
 
