@@ -14,11 +14,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
 from server.db import Database
 from server.db.migrate import check_schema
+from server.db.writer import WriterProcess
 from server.errors import exception_handlers
 from server.logs import configure_logging, request_id_middleware, stamp_response
 from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
 from server.settings import Settings, load_settings
+from server.sync_api.service import sync_lifespan
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
@@ -33,6 +35,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         if check_migrations:
             # Refuse to serve a database whose schema is not the one this code was written for.
             await check_schema(db)
+        if settings.writer_process and db.is_sqlite:
+            db.writer_process = WriterProcess(settings.database_url)
+            await db.writer_process.start()
         app.state.committer = OrderCommitter(db, settings)
         app.state.tokens = TokenDirectory(db)
         try:
@@ -59,7 +64,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         exception_handlers=exception_handlers,
         after_exception=[keep_rejected_input],
         before_send=[stamp_response],
-        lifespan=[lifespan],
+        # Exited in reverse: sync stops before the database is disposed.
+        lifespan=[lifespan, sync_lifespan],
         openapi_config=OpenAPIConfig(
             title="Bodega",
             version="1.0.0",

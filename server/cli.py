@@ -165,7 +165,7 @@ def verify(repair: bool) -> None:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["ingest"]))
+@click.argument("name", type=click.Choice(["ingest", "pwa"]))
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True, help="server processes")
@@ -175,6 +175,11 @@ def bench(name: str, duration: int, connections: int, workers: int) -> None:
 
     # The benchmarks live beside the tests (tests/bench/), in the source checkout.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if name == "pwa":
+        from tests.bench import pwa
+
+        pwa.main()
+        return
     from tests.bench import ingest
 
     ingest.main(duration=duration, connections=connections, workers=workers)

@@ -54,6 +54,10 @@ class BodegaError(Exception):
     def status_code(self) -> int:
         return self.status
 
+    def __reduce__(self) -> tuple[type[BodegaError], tuple[str, list[FieldError]]]:
+        # Keep the field errors when the error crosses from the writer process.
+        return (self.__class__, (self.detail, self.errors))
+
 
 class InvalidInput(BodegaError):
     status = 422

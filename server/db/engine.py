@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
+from server.db.writer import WriterProcess
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -83,6 +85,7 @@ class Database:
         self.url = url
         self.writer, self.reader = create_engines(url, echo=echo)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.writer_process: WriterProcess | None = None  # set up by the app on SQLite
         self._sync_writer: Engine | None = None
         self._write_thread: ThreadPoolExecutor | None = None
         if self.is_sqlite:
@@ -106,6 +109,13 @@ class Database:
         async with self.writer.begin() as conn:
             return await conn.run_sync(fn, *args)
 
+    async def run_hot_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like run_write, in the writer process when there is one. fn must be a module-level
+        function and its arguments picklable."""
+        if self.writer_process is not None:
+            return await self.writer_process.call(fn, *args)
+        return await self.run_write(fn, *args)
+
     async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a synchronous reader fn(conn, *args) (used by checks that share code with writers)."""
         async with self.reader.connect() as conn:
@@ -127,6 +137,8 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self.writer_process is not None:
+            await self.writer_process.close()
         if self._sync_writer is not None:
             self._sync_writer.dispose()
         if self._write_thread is not None:
