@@ -40,8 +40,8 @@ from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load
 
 
 @dataclass
-class HeldOrder:
-    """What the transaction knows about an order already in the database (or created earlier in it)."""
+class KnownOrder:
+    """What the transaction knows of an order already stored (or created earlier in this batch)."""
 
     id: uuid.UUID
     status: str
@@ -175,7 +175,7 @@ class IngestBatch:
         flush(conn, self.writes)
         return self.results
 
-    def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], HeldOrder]:
+    def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], KnownOrder]:
         pairs = sorted({(r.shop.id, r.source.external_id) for r in valid})
         if not pairs:
             return {}
@@ -205,7 +205,7 @@ class IngestBatch:
         # Matched by external id alone (one constant statement); another shop's order with the same
         # number is dropped here.
         return {
-            (r[1], r[2]): HeldOrder(r[0], r[3], r[4], r[5], r[6], r[7])
+            (r[1], r[2]): KnownOrder(r[0], r[3], r[4], r[5], r[6], r[7])
             for r in rows
             if (r[1], r[2]) in wanted
         }
@@ -227,7 +227,7 @@ class IngestBatch:
             totals[(sku_id, warehouse_id)] += qty
         return totals
 
-    def _release(self, held: HeldOrder, allocator: Allocator) -> None:
+    def _release(self, held: KnownOrder, allocator: Allocator) -> None:
         """Give an order's reserved units back (to this batch's availability and the counters)."""
         w = self.writes
         if held.inserted:
@@ -304,12 +304,12 @@ class IngestBatch:
     def _ingest_one(
         self,
         r: ResolvedOrder,
-        held_orders: dict[tuple[uuid.UUID, str], HeldOrder],
+        known_orders: dict[tuple[uuid.UUID, str], KnownOrder],
         allocator: Allocator,
         release_keys: dict[Key, int],
     ) -> IngestResult | BodegaError:
         key = (r.shop.id, r.source.external_id)
-        held = held_orders.get(key)
+        held = known_orders.get(key)
         if held is None:
             order_id = new_id()
             # Nobody ever sees the order pending: its first history row says where it came from
@@ -323,7 +323,7 @@ class IngestBatch:
                 status, warehouse_id, reason = self._place(order_id, r, allocator, None, f"{received}; ")
             self.writes.new_orders.append(order_row(order_id, r, status, warehouse_id, reason, self.now))
             self.writes.lines.extend(line_rows(order_id, r))
-            held_orders[key] = HeldOrder(
+            known_orders[key] = KnownOrder(
                 order_id,
                 status,
                 r.payload_hash,
@@ -345,7 +345,7 @@ class IngestBatch:
             )
         return self._update(r, held, allocator)
 
-    def _update(self, r: ResolvedOrder, held: HeldOrder, allocator: Allocator) -> IngestResult:
+    def _update(self, r: ResolvedOrder, held: KnownOrder, allocator: Allocator) -> IngestResult:
         status, warehouse_id, reason = held.status, held.warehouse_id, held.hold_reason
         ext = r.source.external_id
         if r.source.status == "cancelled" and status != "cancelled":
@@ -405,7 +405,7 @@ class IngestBatch:
         held.payload_hash, held.channel_updated_at = r.payload_hash, r.updated_at
         return self._result(held.id, r, "updated", status, warehouse_id, reason, allocator)
 
-    def _lines_changed(self, held: HeldOrder, r: ResolvedOrder) -> bool:
+    def _lines_changed(self, held: KnownOrder, r: ResolvedOrder) -> bool:
         if held.lines is None:
             rows = (
                 self.conn.execute(
