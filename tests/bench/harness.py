@@ -55,7 +55,6 @@ def running_server(
         "BODEGA_PORT": str(port),
         "BODEGA_SECRET_KEY": "bench",
         "BODEGA_LOG_LEVEL": "WARNING",
-        "BODEGA_WRITER_PROCESS": "1",
         **(env or {}),
     }
     process = subprocess.Popen(
