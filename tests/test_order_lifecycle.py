@@ -106,7 +106,12 @@ def test_transfer_moves_only_free_stock(admin: Any, world: Any, database_url: st
     assert "2 free in VAL" in too_many.json()["errors"][0]["message"]
     ok = admin.post(
         "/api/v1/stock/transfers",
-        json={"from_warehouse": "VAL", "to_warehouse": "CEB", "reference": "TR-9", "lines": [{"sku": "CASE-BLK", "qty": 2}]},
+        json={
+            "from_warehouse": "VAL",
+            "to_warehouse": "CEB",
+            "reference": "TR-9",
+            "lines": [{"sku": "CASE-BLK", "qty": 2}],
+        },
     )
     assert ok.status_code == 201, ok.text
     assert stock_of(admin, "CASE-BLK", "VAL")["on_hand"] == 3

@@ -122,7 +122,7 @@ export class SyncClient {
     await tx.done;
     this.device = device;
     this.state = state;
-    this.onApplied({ cleared: true, changes: [] });
+    this.onApplied({ cleared: true, hard: true, changes: [], end: false });
   }
 
   // -- syncing ------------------------------------------------------------------------------------
@@ -229,7 +229,9 @@ export class SyncClient {
     state.epoch = r.ep;
     const duplicates = await this._takeResults(tx, r.res);
     await this._takeHwm(tx, state, r.hwm);
-    if (r.resume_from !== null) await this._resume(tx, state, r.resume_from, duplicates);
+    const elsewhere = [...duplicates].filter((seq) => seq > r.hwm);
+    if (elsewhere.length) await this._closeUp(tx, r.hwm, elsewhere);
+    else if (r.resume_from !== null) await this._resume(tx, state, r.resume_from);
     if (batch.length === state.batch && state.batch < this.maxBatch) {
       state.batch = Math.min(this.maxBatch, state.batch * 2);
     }
@@ -260,7 +262,8 @@ export class SyncClient {
     await tx.done;
     this.state = state;
     report.changes += changes.length;
-    if (cleared || changes.length) this.onApplied({ cleared, changes });
+    const end = !more && r.cur !== null; // the replica is a consistent picture of the server now
+    if (cleared || changes.length || end) this.onApplied({ cleared, hard: false, changes, end });
     return more || pending > 0;
   }
 
@@ -298,25 +301,29 @@ export class SyncClient {
     await trimRetained(tx, this.retain, this.retainMs, this.now());
   }
 
-  async _resume(tx, state, from, duplicates) {
+  /**
+   * Ops answered `duplicate` above the hwm are held by the server under another device (uploaded
+   * before a re-login on this phone): they are done, but their slots here are still free. Nothing
+   * of this device above the hwm is journalled, so the ops behind them move down to close the gap.
+   */
+  async _closeUp(tx, hwm, elsewhere) {
     const outbox = tx.objectStore("outbox");
-    if (duplicates.has(from)) {
-      // The server holds this op under another device (uploaded before a re-login) but its slot
-      // here is still free: nothing of this device above hwm is journalled, so close the slot up.
-      await tx.objectStore("retained").delete(from);
-      const rows = await outbox.getAll(IDBKeyRange.lowerBound(from, true));
-      for (const row of rows) {
-        await outbox.delete(row.seq);
-        const [opId, dev, seq, wall, hlc, type, payload] = row.op;
-        const shifted = makeOp(opId, dev, seq - 1, wall, hlc, type, payload);
-        await outbox.put({ ...row, seq: seq - 1, op: shifted });
-      }
-      const meta = tx.objectStore("meta");
-      const device = await meta.get("device");
-      await meta.put({ ...device, nextSeq: device.nextSeq - 1 }, "device");
-      this.device = { ...device, nextSeq: device.nextSeq - 1 };
-      return;
+    for (const seq of elsewhere) await tx.objectStore("retained").delete(seq);
+    const rows = await outbox.getAll(IDBKeyRange.lowerBound(hwm, true));
+    let seq = hwm + 1;
+    for (const row of rows) {
+      await outbox.delete(row.seq);
+      const [opId, dev, , wall, hlc, type, payload] = row.op;
+      await outbox.put({ ...row, seq, op: makeOp(opId, dev, seq, wall, hlc, type, payload) });
+      seq += 1;
     }
+    const meta = tx.objectStore("meta");
+    this.device = { ...(await meta.get("device")), nextSeq: seq };
+    await meta.put(this.device, "device");
+  }
+
+  async _resume(tx, state, from) {
+    const outbox = tx.objectStore("outbox");
     await requeueAfter(tx, from - 1);
     state.confirmed = Math.min(state.confirmed, from - 1);
     const first = await outbox.openCursor();

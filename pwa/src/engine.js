@@ -1,0 +1,130 @@
+// The app's link to the sync client: one client and one scheduler per app, and the signals the
+// status bar and screens read.
+import { signal } from "@preact/signals";
+import { applyChanges } from "./reference.js";
+import { markRevoked, session } from "./session.js";
+import { SyncClient } from "./sync/client.js";
+import { httpTransport } from "./sync/http.js";
+import { Scheduler } from "./sync/scheduler.js";
+
+export const status = signal({
+  online: navigator.onLine,
+  pending: 0, // ops waiting to be confirmed by the server
+  oldest: null, // when the oldest waiting op was recorded (ms)
+  notices: 0, // flagged, rejected, set aside or held ops a person should see
+  lastOkAt: 0,
+  lastError: "",
+  running: false,
+  synced: false,
+  mustUpdate: false,
+  cursor: null,
+});
+/** Bumps whenever ops are recorded or confirmed, so lists of ops reload. */
+export const opsVersion = signal(0);
+
+let client;
+let scheduler;
+let askedPersist = false;
+
+export async function startEngine(db) {
+  client = await new SyncClient({
+    db,
+    transport: httpTransport({ token: () => session.value?.token ?? "" }),
+    onApplied: applyChanges,
+  }).load();
+  scheduler = new Scheduler(client, { onState: () => refresh() });
+  for (const name of ["online", "offline"]) addEventListener(name, () => refresh());
+  await refresh();
+  return client;
+}
+
+export const syncClient = () => client;
+
+/** Begin syncing for the logged-in device (after login, or at start when a session exists). */
+export async function resumeSync() {
+  const s = session.value;
+  if (!s) return;
+  await client.useDevice(s.deviceId, s.user.username);
+  scheduler.stop();
+  scheduler.start();
+  await refresh();
+}
+
+export function stopSync() {
+  scheduler?.stop();
+}
+
+/** The "Sync now" button: forget the backoff and go. */
+export const syncNow = () => scheduler.kick("manual");
+
+/**
+ * Record a fact. Resolves once it is safe in IndexedDB: only then may a screen say "saved".
+ * Uploading starts at once (and keeps trying on its own).
+ */
+export async function record(type, payload) {
+  const started = performance.now();
+  const op = await client.record(type, payload);
+  performance.measure("bodega:record", { start: started }); // read by `bodega bench pwa`
+  askPersist();
+  scheduler.kick("write");
+  refresh().then(() => (opsVersion.value += 1)); // the caller can say "saved" now; lists follow
+  return op;
+}
+
+function askPersist() {
+  // Ask once per start, after the first saved op: the browser must not evict unsent facts.
+  if (askedPersist || !navigator.storage?.persist) return;
+  askedPersist = true;
+  navigator.storage.persisted().then((already) => already || navigator.storage.persist()).catch(() => {});
+}
+
+async function refresh() {
+  const counts = await client.counts();
+  const st = client.state;
+  if (st.revoked && session.value) {
+    scheduler.stop();
+    await markRevoked();
+  }
+  const before = status.value;
+  status.value = {
+    online: navigator.onLine,
+    ...counts,
+    lastOkAt: st.lastOkAt,
+    lastError: st.lastError,
+    running: scheduler?.running ?? false,
+    synced: st.synced,
+    mustUpdate: st.mustUpdate,
+    cursor: st.cursor,
+  };
+  if (before.pending !== counts.pending || before.notices !== counts.notices) opsVersion.value += 1;
+}
+
+/** Recent ops of one type, newest first, each with where it stands: waiting, synced or flagged. */
+export async function recentOps(type, since) {
+  const tx = client.db.transaction(["outbox", "retained"]);
+  const [waiting, done] = await Promise.all([tx.objectStore("outbox").getAll(), tx.objectStore("retained").getAll()]);
+  const rows = [
+    ...waiting.map((r) => ({ ...r, st: "waiting" })),
+    ...done.map((r) => ({ ...r })),
+  ];
+  return rows.filter((r) => r.op[5] === type && r.rec >= since).sort((a, b) => b.rec - a.rec);
+}
+
+/** What unsynced ops add to the replica's on-hand figures: Map "bin\x1fsku" -> units. */
+export async function pendingDeltas(wh) {
+  const deltas = new Map();
+  for (const row of await client.db.getAll("outbox")) {
+    const [type, p] = [row.op[5], row.op[6]];
+    if (type !== "stock.received@v1" || p.wh !== wh) continue;
+    const key = `${p.bin}\x1f${p.sku}`;
+    deltas.set(key, (deltas.get(key) ?? 0) + p.qty);
+  }
+  return deltas;
+}
+
+/** A screen's unfinished work, kept in IndexedDB so a reload (or a dead battery) loses nothing. */
+export const loadDraft = (name) => client.db.get("meta", `draft:${name}`);
+export const saveDraft = (name, draft) =>
+  draft === null ? client.db.delete("meta", `draft:${name}`) : client.db.put("meta", draft, `draft:${name}`);
+
+export const notices = () => client.db.getAll("notices");
