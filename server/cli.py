@@ -149,6 +149,8 @@ def verify(repair: bool) -> None:
                     click.echo(f"DRIFT {drift}")
                 for orphan in report.orphan_reservations:
                     click.echo(f"ORPHAN {orphan}")
+                for problem in report.sync:
+                    click.echo(f"DRIFT {problem}")
                 if report.ok:
                     click.echo(f"ok: {report.balances_checked} balances match the ledger")
                     return 0
@@ -165,7 +167,7 @@ def verify(repair: bool) -> None:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["ingest", "pwa"]))
+@click.argument("name", type=click.Choice(["ingest", "pwa", "sync"]))
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True, help="server processes")
@@ -179,6 +181,11 @@ def bench(name: str, duration: int, connections: int, workers: int) -> None:
         from tests.bench import pwa
 
         pwa.main()
+        return
+    if name == "sync":
+        from tests.bench import sync
+
+        sync.main(duration=duration, workers=workers)  # --duration: seconds of the 500-phone phase
         return
     from tests.bench import ingest
 

@@ -12,6 +12,9 @@ from server.inventory.controllers import stock_routes
 from server.inventory.locations import location_routes
 from server.orders.controllers import order_routes
 from server.settings import Settings
+from server.sync_api.controllers import sync_routes
+from server.sync_api.runs import run_routes
+from server.web import pwa_routes
 
 
 def route_handlers(settings: Settings) -> list[Any]:
@@ -22,4 +25,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += location_routes
     handlers += stock_routes
     handlers += order_routes
+    handlers += sync_routes
+    handlers += run_routes
+    handlers += pwa_routes  # last: the app's catch-all for its own client routes
     return handlers

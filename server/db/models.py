@@ -6,8 +6,24 @@ from server.catalog.models import Barcode, BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db.base import Base
 from server.exceptions.models import ExceptionRecord
-from server.inventory.models import Bin, Reservation, StockBalance, StockMovement, Warehouse
+from server.inventory.models import Bin, BinBalance, Reservation, StockBalance, StockMovement, Warehouse
 from server.orders.models import Order, OrderLine, OrderStatusChange, RejectedPayload
+from server.sync_api.models import (
+    BinCount,
+    CashBalance,
+    CashLedgerEntry,
+    DeliveryAttempt,
+    DeliveryRun,
+    ProofLink,
+    RunStop,
+    SyncBlob,
+    SyncChange,
+    SyncDevice,
+    SyncLogHead,
+    SyncOp,
+    SyncRefused,
+    SyncScopeSum,
+)
 
 metadata = Base.metadata
 
@@ -15,7 +31,13 @@ __all__ = [
     "AuditEntry",
     "Barcode",
     "Bin",
+    "BinBalance",
+    "BinCount",
     "BundleComponent",
+    "CashBalance",
+    "CashLedgerEntry",
+    "DeliveryAttempt",
+    "DeliveryRun",
     "Device",
     "ExceptionRecord",
     "Listing",
@@ -23,12 +45,21 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatusChange",
+    "ProofLink",
     "RejectedPayload",
     "Reservation",
+    "RunStop",
     "Shop",
     "Sku",
     "StockBalance",
     "StockMovement",
+    "SyncBlob",
+    "SyncChange",
+    "SyncDevice",
+    "SyncLogHead",
+    "SyncOp",
+    "SyncRefused",
+    "SyncScopeSum",
     "User",
     "Warehouse",
     "metadata",

@@ -15,14 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from server.db.base import utcnow
-from server.db.bulk import insert_rows, to_uuid, update_rows, uuid_list_param
-from server.inventory.models import Reservation, StockBalance, StockMovement
+from server.db.bulk import insert_rows, to_uuid, update_rows, upsert_rows, uuid_list_param, uuid_order
+from server.inventory.models import BinBalance, Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
+
+
+def _first(item: tuple[Key, int]) -> Any:
+    return uuid_order(item[0])
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Movement:
     ref_id: str = ""
     actor: str = ""
     bin_id: uuid.UUID | None = None
+    at: str = ""  # event key of a synced fact (see StockMovement.at)
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,6 @@ class BalanceRow:
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved - self.safety_buffer
-
-
-def _upsert(conn: Connection) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(StockBalance)
 
 
 _SQLITE_BALANCES = (
@@ -94,16 +93,10 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
     deltas: dict[Key, int] = defaultdict(int)
     for m in movements:
         deltas[(m.sku_id, m.warehouse_id)] += m.qty
-    stmt = _upsert(conn)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StockBalance.sku_id, StockBalance.warehouse_id],
-        set_={
-            "on_hand": StockBalance.on_hand + stmt.excluded.on_hand,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-    conn.execute(
-        stmt,
+    upsert_rows(
+        conn,
+        StockBalance,
+        ("sku_id", "warehouse_id"),
         [
             {
                 "sku_id": k[0],
@@ -113,9 +106,12 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
                 "safety_buffer": 0,
                 "updated_at": now,
             }
-            for k in sorted(deltas)
+            for k in sorted(deltas, key=uuid_order)
         ],
+        update=("on_hand", "updated_at"),
+        add=("on_hand",),
     )
+    _post_bins(conn, movements, now)
     insert_rows(
         conn,
         StockMovement,
@@ -131,10 +127,39 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
                 "ref_id": m.ref_id,
                 "actor": m.actor,
                 "created_at": now,
+                "at": m.at,
             }
             for m in movements
         ],
     )
+
+
+def _post_bins(conn: Connection, movements: Sequence[Movement], now: datetime) -> None:
+    """Keep the per-bin balances of binned movements (after the warehouse rows: same lock order).
+
+    Movements that are not synced facts also stamp `outside_sync_at`: the sync projector looks for
+    those to tell the phones (synced ones are told by sync itself)."""
+    for synced in (True, False):
+        deltas: dict[tuple[uuid.UUID, uuid.UUID], int] = defaultdict(int)
+        for m in movements:
+            if m.bin_id is not None and (m.ref_type == "op") == synced:
+                deltas[(m.bin_id, m.sku_id)] += m.qty
+        if not deltas:
+            continue
+        rows = [
+            {"bin_id": b, "sku_id": s, "qty": q, "updated_at": now}
+            for (b, s), q in sorted(deltas.items(), key=_first)
+        ]
+        if not synced:
+            rows = [r | {"outside_sync_at": now} for r in rows]
+        upsert_rows(
+            conn,
+            BinBalance,
+            ("bin_id", "sku_id"),
+            rows,
+            update=("qty", "updated_at") if synced else ("qty", "updated_at", "outside_sync_at"),
+            add=("qty",),
+        )
 
 
 def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | None = None) -> None:
@@ -145,7 +170,7 @@ def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | No
     at = now or utcnow()
     changes = [
         {"sku_id": k[0], "warehouse_id": k[1], "reserved": d, "updated_at": at}
-        for k, d in sorted(deltas.items())
+        for k, d in sorted(deltas.items(), key=_first)
         if d != 0
     ]
     update_rows(conn, StockBalance, ("sku_id", "warehouse_id"), changes, add=("reserved",))

@@ -30,6 +30,7 @@ MOVEMENT_KINDS = (
     "receive",  # goods in from a supplier or inbound shipment
     "adjust",  # a manual correction with a reason
     "count",  # the adjustment a cycle count produced
+    "put_away",  # from one bin to another (a receiving bin to a shelf): 0 change to warehouse stock
     "pick",  # taken off the shelf for an order (0 change to warehouse stock; tracks the bin)
     "ship",  # left the warehouse with the courier or rider
     "return",  # came back (RTS or customer return)
@@ -86,6 +87,24 @@ class StockBalance(Base):
     )
 
 
+class BinBalance(Base):
+    """Units of a SKU in one bin: the sum of its binned movements, kept by post_movements in the same
+    transaction (a cache like stock_balances; `bodega verify` recomputes it). May be negative: a
+    pick synced before the receipt it took from (see sync/PROTOCOL.md, rule R3)."""
+
+    __tablename__ = "bin_balances"
+
+    bin_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bins.id"), primary_key=True)
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    qty: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a movement that is not a synced op (a receipt at the console, a shipment) last moved it:
+    # the sync projector looks for those to tell the phones (server/sync_api/projector.py).
+    outside_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_bin_balances_outside_sync_at", "outside_sync_at"),)
+
+
 class StockMovement(Base):
     __tablename__ = "stock_movements"
 
@@ -101,10 +120,14 @@ class StockMovement(Base):
     ref_id: Mapped[str] = mapped_column(String(64), default="")
     actor: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Event key (HLC~device) of the fact a synced op recorded; "" for server-side movements.
+    # The cycle-count rule sums a bin's movements after a count by this key (sync/_rules.py).
+    at: Mapped[str] = mapped_column(String(96), default="")
 
     __table_args__ = (
         Index("ix_stock_movements_sku_warehouse", "sku_id", "warehouse_id"),
         Index("ix_stock_movements_ref", "ref_type", "ref_id"),
+        Index("ix_stock_movements_bin_sku_at", "bin_id", "sku_id", "at"),
     )
 
 

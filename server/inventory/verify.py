@@ -8,7 +8,7 @@ balances from the ledger (the ledger itself is never touched) and writes an audi
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -19,6 +19,7 @@ from server.db.base import utcnow
 from server.inventory.models import Reservation, StockBalance, StockMovement, Warehouse
 from server.orders.lifecycle import HOLDS_STOCK
 from server.orders.models import Order
+from server.sync_api.verify import check_sync
 
 Key = tuple[uuid.UUID, uuid.UUID]
 
@@ -41,10 +42,12 @@ class VerifyReport:
     drift: list[Drift]
     orphan_reservations: list[str]  # active reservations of orders that no longer hold stock
     balances_checked: int
+    # Bin balances, rider cash and the sync change log against their ledgers (server/sync_api/verify.py).
+    sync: list[str] = field(default_factory=list[str])
 
     @property
     def ok(self) -> bool:
-        return not self.drift and not self.orphan_reservations
+        return not self.drift and not self.orphan_reservations and not self.sync
 
 
 def verify(conn: Connection) -> VerifyReport:
@@ -100,7 +103,10 @@ def verify(conn: Connection) -> VerifyReport:
         )
     ).all()
     return VerifyReport(
-        drift, [f"order {ext} is {status} but still holds stock" for ext, status in orphans], len(cached)
+        drift,
+        [f"order {ext} is {status} but still holds stock" for ext, status in orphans],
+        len(cached),
+        check_sync(conn),
     )
 
 

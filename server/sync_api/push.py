@@ -1,0 +1,276 @@
+"""Push: journal, judge and apply a batch of ops in one transaction (PROTOCOL.md §3).
+
+Everything here is a plain function of a Connection with picklable arguments and results, so on
+SQLite it can run in the writer process (server/db/writer.py) on the other core.
+
+One call handles every request the group committer collected: for each device, in request order,
+admission (sync.admit) against the journal and the device's high-water mark, then for a new op the
+judging rule (sync.judge) against the database-backed world, then its effects. The journal rows,
+the effects, the new high-water marks and the change log are written in the same transaction; the
+caller commits it, and only then are the requests answered.
+
+Two modes. Fast: every op is judged in memory and all rows are written at the end with bulk
+statements. Careful (used only when a fast attempt failed with an error that is not transient):
+each op runs inside its own savepoint and is written at once; an op whose effects cannot be
+written is rolled back alone and journalled as `flagged` with a `poison_op` exception, so it cannot
+block the ops behind it. Both modes produce the same results for ops that do not fail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from server.auth.principal import Principal
+from server.db.base import utcnow
+from server.db.bulk import in_values, update_rows
+from server.db.writer import WriterGone
+from server.sync_api.changelog import Head, emit
+from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
+from server.sync_api.journal import JournalView
+from server.sync_api.models import SyncDevice
+from server.sync_api.pull import DeviceState
+from server.sync_api.sql import is_sqlite, upsert_rows
+from server.sync_api.world import DbWorld, Wanted
+from sync import (
+    Decision,
+    Flag,
+    Journalled,
+    MalformedOp,
+    Note,
+    Op,
+    OpResult,
+    admit,
+    judge,
+    judge_malformed,
+)
+
+# Transient database failures: the whole transaction is tried again; never the op's fault.
+_TRANSIENT_SQLSTATES = ("40001", "40P01", "55P03", "57P01", "57014", "08")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | WriterGone):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+        return isinstance(state, str) and state.startswith(_TRANSIENT_SQLSTATES)
+    return False
+
+
+@dataclass
+class PushJob:
+    principal: Principal
+    items: list[Op | MalformedOp]
+    raw: dict[int, Any] = field(default_factory=dict[int, Any])  # position -> raw element of a malformed op
+
+
+@dataclass
+class PushOutcome:
+    hwm: int
+    results: list[OpResult]
+    resume_from: int | None
+
+
+@dataclass
+class BatchOutcome:
+    head: Head
+    jobs: list[PushOutcome]
+    max_hlc: str
+
+
+_ENCODE = msgspec.json.Encoder()
+
+
+def _json(value: Any) -> str:
+    return _ENCODE.encode(value).decode()
+
+
+def _lock_devices(conn: Connection, device_ids: list[uuid.UUID]) -> dict[uuid.UUID, DeviceState]:
+    """Create missing rows and lock all of them, in id order (PostgreSQL); read their marks."""
+    now = utcnow()
+    upsert_rows(
+        conn,
+        SyncDevice,
+        ("device_id",),
+        [{"device_id": d, "hwm": 0, "scopes": "", "updated_at": now} for d in device_ids],
+    )
+    stmt = select(SyncDevice.device_id, SyncDevice.hwm, SyncDevice.scopes).where(
+        in_values(conn, SyncDevice.device_id, device_ids)
+    )
+    if not is_sqlite(conn):
+        stmt = stmt.order_by(SyncDevice.device_id).with_for_update()
+    return {r[0]: DeviceState(int(r[1]), r[2]) for r in conn.execute(stmt).all()}
+
+
+class _Batch:
+    def __init__(self, conn: Connection, jobs: list[PushJob], careful: bool) -> None:
+        self.conn = conn
+        self.jobs = jobs
+        self.careful = careful
+        self.journal = JournalView(conn)
+        self.world = DbWorld(conn)
+        self.pending = Pending()  # fast mode: everything; careful mode: what the change log needs
+        self.max_hlc = ""
+
+    def run(self) -> BatchOutcome:
+        devices = _lock_devices(self.conn, sorted({j.principal.device_id for j in self.jobs}))
+        ids = [i.id for j in self.jobs for i in j.items if i.id is not None]
+        self.journal.prefetch_ids(ids)
+        wanted = Wanted()
+        for job in self.jobs:
+            for item in job.items:
+                if isinstance(item, Op) and not self.journal.has(item.id):
+                    wanted.add(item, job.principal.username)
+        self.world.prefetch(wanted)
+        hwms = {d: s.hwm for d, s in devices.items()}
+        outcomes = [self._job(job, hwms) for job in self.jobs]
+        if not self.careful:
+            self.pending.flush(self.conn, self.world)
+        update_rows(
+            self.conn,
+            SyncDevice,
+            ("device_id",),
+            [{"device_id": d, "hwm": h, "updated_at": utcnow()} for d, h in sorted(hwms.items())],
+        )
+        head = emit(self.conn, self.pending.changes(self.conn, self.world))
+        return BatchOutcome(head, outcomes, self.max_hlc)
+
+    def _job(self, job: PushJob, hwms: dict[uuid.UUID, int]) -> PushOutcome:
+        device = job.principal.device_id
+        hwm = hwms[device]
+        self.journal.prefetch_slots(
+            device, [i.seq for i in job.items if 0 < i.seq <= hwm and not (i.id and self.journal.has(i.id))]
+        )
+        results: list[OpResult] = []
+        resume_from: int | None = None
+        for item in job.items:
+            by_id = item.id is not None and self.journal.has(item.id)
+            at_slot = self.journal.at_slot(device, item.seq) if 0 < item.seq <= hwm and not by_id else None
+            verdict, new_hwm = admit(item, hwm, by_id=_SEEN if by_id else None, at_slot=at_slot)
+            if verdict == "gap":
+                resume_from = hwm + 1
+                break
+            if verdict == "duplicate":
+                results.append(OpResult(item.seq, "duplicate"))
+            elif verdict in ("seq_taken", "unplaced"):
+                results.append(self._refuse(job, item, verdict))
+            else:
+                results.append(self._new(job, item, hwm, new_hwm))
+            hwm = new_hwm
+        hwms[device] = hwm
+        return PushOutcome(hwm, results, resume_from)
+
+    def _refuse(self, job: PushJob, item: Op | MalformedOp, verdict: str) -> OpResult:
+        """A clash or an unreadable seq: answered `rejected`, kept whole for a person, no slot taken."""
+        if isinstance(item, MalformedOp):
+            body: Any = job.raw.get(item.position)
+            note = Note("malformed_op", item.reason[:MESSAGE])
+        else:
+            body = msgspec.to_builtins(item)
+            note = Note("seq_taken", f"seq {item.seq} of this device already holds another op")
+        row = {
+            "device_id": job.principal.device_id,
+            "seq": item.seq,
+            "op_id": str(item.id) if item.id is not None else "",
+            "reason": note.code,
+            "body": _json(body),
+            "received_at": self.pending.now,
+        }
+        if self.careful:
+            alone = Pending()
+            alone.refused.append(row)
+            alone.flush(self.conn, self.world)
+        else:
+            self.pending.refused.append(row)
+        return OpResult(0 if verdict == "unplaced" else item.seq, "rejected", [note])
+
+    def _new(self, job: PushJob, item: Op | MalformedOp, hwm: int, new_hwm: int) -> OpResult:
+        principal = job.principal
+        device = principal.device_id
+        if isinstance(item, MalformedOp):
+            op = Op(
+                item.id or uuid.uuid4(),
+                str(device),
+                item.seq,
+                0,
+                "0" * 16,
+                "malformed@v1",
+                {"why": item.reason[:MESSAGE], "raw": job.raw.get(item.position)},
+            )
+            decision = judge_malformed(item)
+        else:
+            op = item
+            self.max_hlc = max(self.max_hlc, op.hlc)
+            decision = None
+        last = max(new_hwm, op.seq) if op.seq > hwm else op.seq
+        info = OpInfo(op.id, op.dev, device, op.seq, principal.username, principal.actor)
+        payload = _json(op.payload)
+        self.journal.record(device, Journalled(op.id, op.seq, last, op.type, op.payload))
+        if not self.careful:
+            status, notes = self._judge_and_apply(op, decision, info, self.pending)
+            self.pending.journal.append(journal_row(info, op, last, status, notes, payload, self.pending.now))
+            return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+        return self._careful(op, decision, info, last, payload)
+
+    def _judge_and_apply(
+        self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending
+    ) -> tuple[str, list[Note]]:
+        if decision is None:
+            decision = judge(op, self.world, actor=info.actor)
+            if self.world.failure is not None:
+                raise self.world.failure  # the database failed, not the op: retried or redone carefully
+        return apply_decision(self.world, pending, info, decision)
+
+    def _careful(self, op: Op, decision: Decision | None, info: OpInfo, last: int, payload: str) -> OpResult:
+        savepoint = self.conn.begin_nested()
+        try:
+            pending = Pending()
+            status, notes = self._judge_and_apply(op, decision, info, pending)
+            pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
+            pending.flush(self.conn, self.world)
+            savepoint.commit()
+            self.pending.touched_from(pending)
+            return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            savepoint.rollback()
+            error = exc
+        # Quarantine: the fact stays in the journal, its effects do not, and a person is told.
+        self.world = DbWorld(self.conn)  # its cache may hold the rolled-back effects
+        flag = Flag("poison_op", f"the server could not write this op's effects: {error!r}"[:MESSAGE])
+        pending = Pending()
+        status, notes = apply_decision(self.world, pending, info, Decision("flagged", (flag,)))
+        pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
+        pending.flush(self.conn, self.world)
+        self.pending.touched_from(pending)
+        return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+
+
+# admit() only asks whether an op with this id exists; any Journalled stands for "yes".
+_SEEN = Journalled(uuid.UUID(int=0), 0, 0, "", {})
+
+
+def apply_batch(conn: Connection, jobs: list[PushJob], careful: bool = False) -> BatchOutcome:
+    """Run as `db.run_write(apply_batch, jobs)`: everything in the caller's one transaction."""
+    return _Batch(conn, jobs, careful).run()
+
+
+def store_scopes(conn: Connection, device_id: uuid.UUID, scopes: str) -> None:
+    """Remember which scopes the device's replica is built from (a pull outside a push)."""
+    upsert_rows(
+        conn,
+        SyncDevice,
+        ("device_id",),
+        [{"device_id": device_id, "hwm": 0, "scopes": scopes, "updated_at": utcnow()}],
+        update=("scopes", "updated_at"),
+    )
