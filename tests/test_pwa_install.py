@@ -23,7 +23,7 @@ def site() -> Iterator[pwa.Site]:
         with pwa.seeded_site() as running:
             yield running
     except pwa.NotReady as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_chromium_finds_it_installable_with_a_controlling_service_worker(
     site: pwa.Site, playwright: Any, tmp_path: Path
 ) -> None:
     if not Path(pwa.CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {pwa.CHROMIUM}")
+        pytest.fail(f"no Chromium at {pwa.CHROMIUM}")
     # A persistent profile: Chromium does not offer to install apps from an incognito context.
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"),

@@ -35,7 +35,7 @@ def site() -> Iterator[pwa.Site]:
         with pwa.seeded_site() as running:
             yield running
     except pwa.NotReady as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         try:
             launched = pwa.launch(p, camera_file=video)
         except pwa.NotReady as exc:
-            pytest.skip(str(exc))
+            pytest.fail(str(exc))
         yield launched
         launched.close()
 

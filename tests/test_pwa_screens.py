@@ -36,7 +36,7 @@ def site() -> Iterator[pwa.Site]:
                 ).raise_for_status()
             yield running
     except pwa.NotReady as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def browser() -> Iterator[Any]:
         try:
             launched = pwa.launch(p)
         except pwa.NotReady as exc:
-            pytest.skip(str(exc))
+            pytest.fail(str(exc))
         yield launched
         launched.close()
 
