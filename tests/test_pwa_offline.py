@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.bench import pwa
 
@@ -111,7 +112,7 @@ def test_received_and_counted_offline_arrive_exactly_once(page: Any, site: pwa.S
     page.wait_for_selector(f"[data-testid=ref]:has-text('{REF}')")
     receive(page, TSHIRT[2], 3, "RCV-01")
     receive(page, MUG[2], 2, "RCV-01")
-    assert page.locator("[data-testid=received-line][data-state=waiting]").count() == 2
+    expect(page.locator("[data-testid=received-line][data-state=waiting]")).to_have_count(2)
 
     page.goto(site.url + "/count")
     pwa.wait_ready(page)
@@ -151,7 +152,7 @@ def test_received_and_counted_offline_arrive_exactly_once(page: Any, site: pwa.S
     page.goto(site.url + "/receive")
     pwa.wait_ready(page)
     page.click("[data-testid=no-ref]")
-    assert page.locator("[data-testid=received-line][data-state=synced]").count() == 2
+    expect(page.locator("[data-testid=received-line][data-state=synced]")).to_have_count(2)
     assert pwa.pending(page) == 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.bench import pwa
 
@@ -95,7 +96,7 @@ def test_a_barcode_shown_to_the_camera_is_read_as_its_sku(page: Any, site: pwa.S
     reader = camera.get_attribute("data-reader")
     assert reader in ("native", "wasm")
     assert page.query_selector("[data-testid=camera]") is None
-    assert page.evaluate(LIVE_TRACKS) == 0, "the camera was not released after the scan"
+    page.wait_for_function(f"({LIVE_TRACKS}) === 0", timeout=2_000)  # released after the scan
     assert page.evaluate("window.__streams.length") == 1
     if reader == "wasm":
         loaded = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
@@ -111,7 +112,8 @@ def test_closing_the_camera_releases_it(page: Any, site: pwa.Site) -> None:
     page.wait_for_function(f"window.__streams.length === 1 && ({LIVE_TRACKS}) > 0")
     page.click("[data-testid=camera-close]")
     page.wait_for_selector("[data-testid=camera]", state="detached")
-    assert page.evaluate(LIVE_TRACKS) == 0
+    # Chromium 156 marks a stopped track ended a task after stop(): allow a moment, not more.
+    page.wait_for_function(f"({LIVE_TRACKS}) === 0", timeout=2_000)
     assert page.query_selector("[data-testid=line]") is None
 
 
@@ -132,7 +134,7 @@ def test_a_scanner_burst_is_a_scan_wherever_the_focus_is(page: Any, site: pwa.Si
     assert "6 \u00d7 Cotton T-shirt, M \u2192 RCV-01" in page.inner_text(
         "[data-testid=saved]"
     )  # 6 x ... -> ...
-    assert page.locator("[data-testid=received-line]").count() == 1
+    expect(page.locator("[data-testid=received-line]")).to_have_count(1)
 
 
 def test_slow_typing_is_not_taken_as_a_scan(page: Any, site: pwa.Site) -> None:
