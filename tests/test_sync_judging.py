@@ -39,6 +39,7 @@ from sync import (
     SyncRequest,
     decode,
     op_type_of,
+    wall_clock_ms,
 )
 from tests.sync_server_kit import (
     SyncWorld,
@@ -184,6 +185,50 @@ def test_counts_adjust_without_losing_or_double_counting_movements(both: Both) -
         "B1": HLCTimestamp(5, 0).encode(),
         "B2": HLCTimestamp(7, 0).encode(),
     }
+
+
+def test_stock_moved_at_the_console_is_ordered_against_phone_counts_by_the_server_clock(
+    database_url: str, client: Any, tokens: dict[str, str]
+) -> None:
+    """A receipt posted at the console after a phone counted the bin offline survives the count;
+    one posted before a count is part of what the phone counted."""
+    world = seed(database_url, phones=PHONES)
+    seqs: dict[str, int] = defaultdict(int)
+
+    def push(name: str, payload: msgspec.Struct, ms: int) -> OpResult:
+        phone = world.phones[name]
+        seqs[name] += 1
+        op = Op(
+            uuid.uuid4(), phone.device_id, seqs[name], ms, HLCTimestamp(ms, 0).encode(),
+            op_type_of(payload), msgspec.to_builtins(payload),
+        )  # fmt: skip
+        response = post(client, phone, SyncRequest(v=1, ops=[op], pull=False), endpoint="push")
+        assert response.status_code == 200, response.text
+        return decode(response.content, PushResponse, "json").res[0]
+
+    def receive_at_console(qty: int, bin: str) -> None:
+        body = {"warehouse": "W", "reference": "DR-1", "lines": [{"sku": "S1", "qty": qty, "bin": bin}]}
+        answer = client.post(
+            "/api/v1/stock/receipts", json=body, headers={"Authorization": f"Bearer {tokens['admin']}"}
+        )
+        assert answer.status_code == 201, answer.text
+
+    now = wall_clock_ms()
+    assert push("wh1", recv(10), now - 60_000).st == "applied"
+    counted_offline = count(10)  # taken 30 s ago on a phone without signal
+    receive_at_console(5, "B1")  # the receiving clerk puts 5 more on the shelf now
+    assert push("wh1", counted_offline, now - 30_000).notes == []  # what the ledger held then: no variance
+
+    receive_at_console(3, "B2")
+    later = wall_clock_ms() + 1_000  # counted after the console receipt: the 3 were on the shelf
+    assert push("wh2", count(2, bin="B2"), later).notes == []  # one missing: adjusted by -1
+    with connect(world.url) as conn:
+        bins = bins_by_code(conn)
+        keys = conn.execute(text("SELECT at FROM stock_movements WHERE ref_type <> 'op'")).scalars().all()
+        assert ledger_ok(conn) == []
+    assert bins[("W", "B1", "S1")] == 15  # the count's 10 plus the 5 received after it
+    assert bins[("W", "B2", "S1")] == 2
+    assert keys and all(at.endswith("~server") for at in keys)
 
 
 def test_returns_add_stock_and_move_the_order(both: Both) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from server.clock import server_event_key
 from server.db.base import utcnow
 from server.db.bulk import insert_rows, to_uuid, update_rows, upsert_rows, uuid_list_param, uuid_order
 from server.inventory.models import BinBalance, Reservation, StockBalance, StockMovement
@@ -39,7 +40,7 @@ class Movement:
     ref_id: str = ""
     actor: str = ""
     bin_id: uuid.UUID | None = None
-    at: str = ""  # event key of a synced fact (see StockMovement.at)
+    at: str = ""  # event key of a synced fact; "" takes the server's (see StockMovement.at)
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,14 @@ def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow
 
 
 def post_movements(conn: Connection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
-    """Append movements and add their quantities to on hand."""
+    """Append movements and add their quantities to on hand.
+
+    A movement that is not a synced fact (at the console, an order's shipment) gets the server's
+    event key, so a phone's cycle count of the same bin can tell whether it came before or after."""
     if not movements:
         return
     now = now or utcnow()
+    server_at = server_event_key() if any(not m.at for m in movements) else ""
     deltas: dict[Key, int] = defaultdict(int)
     for m in movements:
         deltas[(m.sku_id, m.warehouse_id)] += m.qty
@@ -127,7 +132,7 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
                 "ref_id": m.ref_id,
                 "actor": m.actor,
                 "created_at": now,
-                "at": m.at,
+                "at": m.at or server_at,
             }
             for m in movements
         ],

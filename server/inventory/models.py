@@ -120,8 +120,9 @@ class StockMovement(Base):
     ref_id: Mapped[str] = mapped_column(String(64), default="")
     actor: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Event key (HLC~device) of the fact a synced op recorded; "" for server-side movements.
-    # The cycle-count rule sums a bin's movements after a count by this key (sync/_rules.py).
+    # Event key (HLC~device) of the fact a synced op recorded; HLC~server for movements made on the
+    # server (server/clock.py); "" only in rows written before that. The cycle-count rule sums a
+    # bin's movements after a count by this key (sync/_rules.py).
     at: Mapped[str] = mapped_column(String(96), default="")
 
     __table_args__ = (

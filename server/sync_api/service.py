@@ -1,5 +1,5 @@
 """The sync service of one server process: pushes through the group committer, pulls through a
-read snapshot, the server's hybrid logical clock, and the projector loop.
+read snapshot, and the projector loop (the server's hybrid logical clock is server/clock.py).
 
 Nothing here is needed by another process: the journal, high-water marks, change log, epoch and
 projector watermark all live in the database.
@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import QueuePool
 
+from server import clock
 from server.auth.principal import Principal
 from server.db import Database
 from server.db.engine import _prepare_sqlite
@@ -34,7 +35,6 @@ from server.sync_api.pull import DeviceState, PullResult, PullWanted, device_sta
 from server.sync_api.push import PushJob, store_scopes
 from server.sync_api.scopes import scopes_for
 from sync import (
-    HLC,
     PROTOCOL_VERSION,
     Cursor,
     Format,
@@ -42,7 +42,6 @@ from sync import (
     PullResponse,
     PushResponse,
     SyncResponse,
-    wall_clock_ms,
 )
 
 log = structlog.get_logger("bodega.sync")
@@ -51,8 +50,6 @@ T = TypeVar("T")
 Endpoint = Literal["push", "pull", "sync"]
 PROJECT_EVERY_S = 3.0
 CHASE_PROOFS_EVERY_S = 600.0
-# A phone's clock more than this far ahead of ours is not adopted (PROTOCOL.md §6).
-MAX_CLOCK_AHEAD_MS = 5 * 60_000
 
 
 class Reader:
@@ -125,7 +122,6 @@ class SyncService:
         self.db = db
         self.committer = PushCommitter(db)
         self.reader = Reader(db)
-        self.clock = HLC(wall_clock_ms, max_forward_ms=MAX_CLOCK_AHEAD_MS)
         self.project_every_s = project_every_s
         self._projector: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -190,7 +186,7 @@ class SyncService:
         if incoming.items:
             outcome, batch = await self.committer.submit(PushJob(principal, incoming.items, raw))
             if batch.max_hlc:
-                self.clock.receive(batch.max_hlc)
+                clock.observe(batch.max_hlc)
             head, hwm, results, resume = batch.head, outcome.hwm, outcome.results, outcome.resume_from
             # Pulled after the commit, in a read snapshot: the page includes these ops' effects,
             # and the writer is not held up by reading.
@@ -199,7 +195,7 @@ class SyncService:
             read = await self._read(principal, wanted)
             assert read.head is not None
             head, hwm, results, resume, pulled = read.head, read.device.hwm, [], None, read.pull
-        hlc = self.clock.send()
+        hlc = clock.now_hlc()
         push = PushResponse(
             v=PROTOCOL_VERSION,
             ep=head.epoch,
