@@ -10,6 +10,7 @@ order keys (advisory locks, then order rows by id) before stock balance rows (by
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections import defaultdict
@@ -17,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
 from server.db.base import new_id, utcnow
-from server.db.bulk import in_values, insert_rows, update_rows
+from server.db.bulk import insert_rows, update_rows
 from server.errors import BodegaError
 from server.exceptions.models import ExceptionRecord
 from server.inventory.ledger import Key, add_reserved, lock_balances
@@ -37,6 +38,8 @@ from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
 from server.orders.models import Order, OrderLine, OrderStatusChange
 from server.orders.schemas import IngestResult, OrderIn
 from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
+from server.sync_api.changelog import emit
+from server.sync_api.projector import order_entities
 
 
 @dataclass
@@ -184,31 +187,29 @@ class IngestBatch:
             # so two processes inserting one new order never wait on each other while holding balances.
             for key in sorted({lock_key(*p) for p in pairs}):
                 self.conn.execute(select(func.pg_advisory_xact_lock(key)))
-        stmt = (
-            select(
-                Order.id,
-                Order.shop_id,
-                Order.external_id,
-                Order.status,
-                Order.payload_hash,
-                Order.channel_updated_at,
-                Order.warehouse_id,
-                Order.hold_reason,
-            )
-            .where(in_values(self.conn, Order.external_id, {p[1] for p in pairs}))
-            .order_by(Order.id)
-        )
+        stmt = select(
+            Order.id,
+            Order.shop_id,
+            Order.external_id,
+            Order.status,
+            Order.payload_hash,
+            Order.channel_updated_at,
+            Order.warehouse_id,
+            Order.hold_reason,
+        ).order_by(Order.id)
+        # Looked up by (shop, external id), the unique index: by external id alone SQLite would
+        # scan every order ever stored, once per batch.
         if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        wanted = set(pairs)
+            stmt = stmt.where(tuple_(Order.shop_id, Order.external_id).in_(pairs)).with_for_update()
+        else:
+            # One constant statement whatever the batch size: the pairs travel as one JSON parameter.
+            doc = json.dumps([[shop.hex, external_id] for shop, external_id in pairs])
+            wanted = func.json_each(bindparam("pairs", doc, type_=String)).table_valued("value").alias("j")
+            stmt = stmt.select_from(wanted).join(
+                Order, text("orders.shop_id = j.value ->> 0 AND orders.external_id = j.value ->> 1")
+            )
         rows = self.conn.execute(stmt).all()
-        # Matched by external id alone (one constant statement); another shop's order with the same
-        # number is dropped here.
-        return {
-            (r[1], r[2]): KnownOrder(r[0], r[3], r[4], r[5], r[6], r[7])
-            for r in rows
-            if (r[1], r[2]) in wanted
-        }
+        return {(r[1], r[2]): KnownOrder(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows}
 
     def _reserved_keys(self, order_ids: list[uuid.UUID]) -> dict[Key, int]:
         """Active reservations of orders this batch may release, totalled per (sku, warehouse)."""
@@ -497,6 +498,11 @@ def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
 
 def flush(conn: Connection, w: Writes) -> None:
     now = utcnow()
+    # The orders' sync entities (pick tasks, rider stops) are logged below in this transaction, so
+    # the projector has nothing left to do for them: spread over every batch, not piled up into
+    # one long projector round that would stall ingestion every few seconds.
+    for row in (*w.new_orders, *w.changed_orders.values()):
+        row["logged_at"] = row["updated_at"]
     insert_rows(conn, Order, w.new_orders)
     if w.changed_orders:
         update_rows(conn, Order, ("id",), list(w.changed_orders.values()))
@@ -515,6 +521,9 @@ def flush(conn: Connection, w: Writes) -> None:
     insert_rows(conn, OrderStatusChange, w.history)
     insert_rows(conn, ExceptionRecord, w.exceptions)
     add_reserved(conn, dict(w.reserved), now=now)
+    logged = [row["id"] for row in w.new_orders] + list(w.changed_orders)
+    if logged:
+        emit(conn, order_entities(conn, logged))  # last: it holds the change log's head to commit
 
 
 def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
