@@ -4,6 +4,7 @@ sync (the console, channels) that the projector brings into the change log."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -221,6 +222,57 @@ def test_changes_made_outside_sync_reach_the_phones(
     assert {c.kind for c in pull(client, rider).ch} == set()
     with connect(world.url) as conn:
         assert ledger_ok(conn) == []
+
+
+def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_projector(
+    database_url: str, client: Any, tokens: dict[str, str]
+) -> None:
+    world = seed(database_url)
+    admin = auth(tokens["admin"])
+    wh = world.phones["wh1"]
+    receipt = {"warehouse": "W", "lines": [{"sku": "S1", "qty": 5, "bin": "B1"}]}
+    assert client.post("/api/v1/stock/receipts", json=receipt, headers=admin).status_code == 201
+    project(world.url)  # everything made before is in the log now
+    order = {
+        "shop": "shop",
+        "external_id": "LZ-1001",
+        "payment_method": "cod",
+        "placed_at": "2026-11-11T00:05:00+08:00",
+        "address": {
+            "name": "Juan dela Cruz",
+            "phone": "09171234567",
+            "street": "12 Rizal St.",
+            "barangay": "Malinta",
+            "city": "Valenzuela",
+            "province": "Metro Manila",
+            "region": "NCR",
+            "zip_code": "1440",
+        },
+        "lines": [{"sku": "S1", "qty": 2, "unit_price": "199.00"}],
+    }
+    created = client.post("/api/v1/orders", json=order, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "allocated"
+    oid = created.json()["id"]
+    # Logged by the ingesting transaction itself: the pick task is there before any projector round.
+    tasks = {c.key: c.val for c in pull(client, wh).ch if c.kind == "task"}
+    assert tasks[oid] == {"status": "allocated", "lines": [["S1", 2]]}
+    with connect(world.url) as conn:
+        head = "SELECT position FROM sync_log_head"
+        before = conn.execute(text(head)).scalar_one()
+        refresh(conn)
+        assert conn.execute(text(head)).scalar_one() == before  # the projector has nothing to add
+        recent = "SELECT COUNT(*) FROM orders WHERE (logged_at IS NULL OR logged_at < updated_at)"
+        assert conn.execute(text(recent + " AND id = :id"), {"id": uuid.UUID(oid).hex}).scalar_one() == 0
+        conn.commit()
+    # The buyer cancels on the marketplace: the task leaves the phones at once too.
+    cancelled = client.post(
+        "/api/v1/orders",
+        json={**order, "status": "cancelled", "updated_at": "2026-11-11T01:00:00+08:00"},
+        headers=admin,
+    )
+    assert cancelled.status_code in (200, 201), cancelled.text
+    assert oid not in {c.key for c in pull(client, wh).ch if c.kind == "task"}
 
 
 def test_runs_refuse_what_they_cannot_do_with_field_names(

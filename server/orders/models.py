@@ -52,6 +52,9 @@ class Order(Base):
     hold_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set to updated_at by a writer that also logged the order's sync entities in its transaction
+    # (ingestion does): the projector then has nothing to do for this version of the order.
+    logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id"),
@@ -65,7 +68,8 @@ class OrderLine(Base):
     __tablename__ = "order_lines"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # Found by order through the unique (order_id, line_no) index: no index of its own.
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(Integer)
     sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
     qty: Mapped[int] = mapped_column(Integer)

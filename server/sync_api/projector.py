@@ -253,7 +253,10 @@ def refresh(conn: Connection, *, full: bool = False, now: datetime | None = None
     # Bins moved by anything but sync (which tells the phones itself); all of them on a full look.
     moves = select(BinBalance.bin_id, BinBalance.sku_id)
     if since is not None:
-        orders = orders.where(Order.updated_at >= since)
+        # Versions whose entities their writer logged itself (ingestion) need nothing from here.
+        orders = orders.where(
+            Order.updated_at >= since, or_(Order.logged_at.is_(None), Order.logged_at < Order.updated_at)
+        )
         skus = skus.where(Sku.updated_at >= since)
         barcodes = barcodes.where(Barcode.created_at >= since)
         exceptions = exceptions.where(

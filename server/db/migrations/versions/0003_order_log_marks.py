@@ -1,0 +1,31 @@
+"""orders: logged_at (the change log already has this version); order_lines loses an index its
+unique (order_id, line_no) constraint already provides
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-27 10:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import server.db.base
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Plain ALTER TABLE ... ADD COLUMN on both databases: no table rebuild on a big orders table.
+    op.add_column("orders", sa.Column("logged_at", server.db.base.UTCDateTime(timezone=True), nullable=True))
+    op.drop_index(op.f("ix_order_lines_order_id"), table_name="order_lines")
+
+
+def downgrade() -> None:
+    op.create_index(op.f("ix_order_lines_order_id"), "order_lines", ["order_id"], unique=False)
+    with op.batch_alter_table("orders", schema=None) as batch_op:  # SQLite drops columns by rebuilding
+        batch_op.drop_column("logged_at")
