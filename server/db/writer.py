@@ -41,11 +41,13 @@ def _serve(url: str, pipe: Pipe) -> None:
     from sqlalchemy.pool import QueuePool
 
     from server.db.engine import _prepare_sqlite
+    from server.runtime import settle_garbage_collector
 
     engine = create_engine(
         make_url(url).set(drivername="sqlite"), poolclass=QueuePool, pool_size=1, max_overflow=0
     )
     _prepare_sqlite(engine, writer=True)
+    settle_garbage_collector()
     while True:
         try:
             message = pipe.recv()
