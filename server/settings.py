@@ -49,7 +49,7 @@ class Settings:
     ingest_batch_max: int = 256
     ingest_batch_wait_ms: float = 0.0
     # On SQLite, run order ingestion's transactions in a writer child process (see server/db/writer.py).
-    writer_process: bool = False
+    writer_process: bool = True
     pwa_dist: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "pwa" / "dist")
 
     @property
@@ -69,7 +69,7 @@ def load_settings(**overrides: object) -> Settings:
         "login_max_failures_per_client": _env_int("BODEGA_LOGIN_MAX_FAILURES_PER_CLIENT", 30),
         "login_window_s": _env_int("BODEGA_LOGIN_WINDOW_S", 300),
         "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
-        "writer_process": os.environ.get("BODEGA_WRITER_PROCESS", "0") not in ("0", "false", "no"),
+        "writer_process": os.environ.get("BODEGA_WRITER_PROCESS", "1") not in ("0", "false", "no"),
     }
     values.update(overrides)
     if not values["secret_key"]:
