@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
 from server.db import Database
+from server.db.checkpoint import Checkpointer
 from server.db.migrate import check_schema
 from server.db.writer import WriterProcess
 from server.errors import exception_handlers
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         if check_migrations:
             # Refuse to serve a database whose schema is not the one this code was written for.
             await check_schema(db)
+        checkpointer = Checkpointer(db.sqlite_path) if db.sqlite_path else None
+        if checkpointer is not None:
+            checkpointer.start()
         if settings.writer_process and db.is_sqlite:
             db.writer_process = WriterProcess(settings.database_url)
             await db.writer_process.start()
@@ -48,6 +52,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await app.state.committer.close()
             app.state.tokens.close()
             await db.dispose()
+            if checkpointer is not None:
+                checkpointer.close()
 
     def provide_db() -> Database:
         return db

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
+from server.db.checkpoint import WRITER_BACKSTOP_PAGES
 from server.db.writer import WriterProcess
 
 P = ParamSpec("P")
@@ -31,17 +32,25 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
+WRITER_CACHE_KB = 65_536
 
 
 def _prepare_sqlite(engine: AsyncEngine | Engine, *, writer: bool) -> None:
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    # Writers: a bigger page cache (the ledgers' indexes stay in memory), and checkpoints left to
+    # the server's checkpoint thread (server/db/checkpoint.py) with a high backstop.
+    writer_pragmas = (
+        (f"PRAGMA cache_size=-{WRITER_CACHE_KB}", f"PRAGMA wal_autocheckpoint={WRITER_BACKSTOP_PAGES}")
+        if writer
+        else ()
+    )
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the driver so BEGIN is ours to issue.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in (*SQLITE_PRAGMAS, *writer_pragmas):
             cur.execute(pragma)
         cur.close()
 
@@ -85,6 +94,9 @@ class Database:
         self.url = url
         self.writer, self.reader = create_engines(url, echo=echo)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        database = make_url(url).database if self.is_sqlite else None
+        # The database file, for tools that open it directly (the checkpoint thread); None in memory.
+        self.sqlite_path = database if database and database != ":memory:" else None
         self.writer_process: WriterProcess | None = None  # set up by the app on SQLite
         self._sync_writer: Engine | None = None
         self._write_thread: ThreadPoolExecutor | None = None
