@@ -273,6 +273,12 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
     )
     assert cancelled.status_code in (200, 201), cancelled.text
     assert oid not in {c.key for c in pull(client, wh).ch if c.kind == "task"}
+    # An order that cannot be filled is held: the supervisor's phone has the exception at once.
+    short = {**order, "external_id": "LZ-1002", "lines": [{"sku": "S2", "qty": 1, "unit_price": "99.00"}]}
+    held = client.post("/api/v1/orders", json=short, headers=admin)
+    assert held.status_code == 201 and held.json()["status"] == "on_hold", held.text
+    alerts = [c.val for c in pull(client, world.phones["sup"]).ch if c.kind == "exception"]
+    assert [(a["kind"], a["order"]) for a in alerts] == [("order_on_hold", held.json()["id"])]
 
 
 def test_runs_refuse_what_they_cannot_do_with_field_names(

@@ -26,5 +26,13 @@ class ExceptionRecord(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(String(500))
+    # Set by a writer that logged the new exception's sync entity in its own transaction
+    # (ingestion does): the projector then leaves its creation alone.
+    logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_exceptions_status_kind", "status", "kind"),)
+    __table_args__ = (
+        Index("ix_exceptions_status_kind", "status", "kind"),
+        # The sync projector looks for exceptions raised or resolved since its last look.
+        Index("ix_exceptions_created_at", "created_at"),
+        Index("ix_exceptions_resolved_at", "resolved_at"),
+    )

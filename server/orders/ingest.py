@@ -39,7 +39,7 @@ from server.orders.models import Order, OrderLine, OrderStatusChange
 from server.orders.schemas import IngestResult, OrderIn
 from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
 from server.sync_api.changelog import emit
-from server.sync_api.projector import order_entities
+from server.sync_api.projector import exception_entities, order_entities
 
 
 @dataclass
@@ -498,11 +498,13 @@ def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
 
 def flush(conn: Connection, w: Writes) -> None:
     now = utcnow()
-    # The orders' sync entities (pick tasks, rider stops) are logged below in this transaction, so
-    # the projector has nothing left to do for them: spread over every batch, not piled up into
-    # one long projector round that would stall ingestion every few seconds.
+    # The orders' sync entities (pick tasks, rider stops) and the exceptions raised are logged below
+    # in this transaction, so the projector has nothing left to do for them: the work is spread over
+    # every batch, not piled into one long projector round that stalls ingestion every few seconds.
     for row in (*w.new_orders, *w.changed_orders.values()):
         row["logged_at"] = row["updated_at"]
+    for row in w.exceptions:
+        row["logged_at"] = row["created_at"]
     insert_rows(conn, Order, w.new_orders)
     if w.changed_orders:
         update_rows(conn, Order, ("id",), list(w.changed_orders.values()))
@@ -521,9 +523,10 @@ def flush(conn: Connection, w: Writes) -> None:
     insert_rows(conn, OrderStatusChange, w.history)
     insert_rows(conn, ExceptionRecord, w.exceptions)
     add_reserved(conn, dict(w.reserved), now=now)
-    logged = [row["id"] for row in w.new_orders] + list(w.changed_orders)
-    if logged:
-        emit(conn, order_entities(conn, logged))  # last: it holds the change log's head to commit
+    orders = [row["id"] for row in w.new_orders] + list(w.changed_orders)
+    if orders or w.exceptions:
+        changes = order_entities(conn, orders) | exception_entities(conn, [e["id"] for e in w.exceptions])
+        emit(conn, changes)  # last: it holds the change log's head to commit
 
 
 def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:

@@ -430,6 +430,7 @@ def _raise(world: DbWorld, pending: Pending, info: OpInfo, f: Flag) -> None:
             "resolved_at": None,
             "resolved_by": None,
             "resolution": None,
+            "logged_at": pending.now,  # logged with this push (pending.raised): not the projector's
         }
     )
     pending.raised[(EXCEPTIONS, "exception", str(exception_id))] = exception_value(f.kind, message, f.order)

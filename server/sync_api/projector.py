@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from server.catalog.models import Barcode, Sku
@@ -260,7 +260,10 @@ def refresh(conn: Connection, *, full: bool = False, now: datetime | None = None
         skus = skus.where(Sku.updated_at >= since)
         barcodes = barcodes.where(Barcode.created_at >= since)
         exceptions = exceptions.where(
-            or_(ExceptionRecord.created_at >= since, ExceptionRecord.resolved_at >= since)
+            or_(
+                and_(ExceptionRecord.created_at >= since, ExceptionRecord.logged_at.is_(None)),
+                ExceptionRecord.resolved_at >= since,
+            )
         )
         moves = moves.where(BinBalance.outside_sync_at >= since)
     order_ids = list(conn.execute(orders).scalars())

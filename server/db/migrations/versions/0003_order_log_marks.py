@@ -1,5 +1,6 @@
-"""orders: logged_at (the change log already has this version); order_lines loses an index its
-unique (order_id, line_no) constraint already provides
+"""orders and exceptions: logged_at (the change log already has this version), exceptions indexed
+by creation and resolution time for the projector; order_lines loses an index its unique
+(order_id, line_no) constraint already provides
 
 Revision ID: 0003
 Revises: 0002
@@ -23,9 +24,18 @@ def upgrade() -> None:
     # Plain ALTER TABLE ... ADD COLUMN on both databases: no table rebuild on a big orders table.
     op.add_column("orders", sa.Column("logged_at", server.db.base.UTCDateTime(timezone=True), nullable=True))
     op.drop_index(op.f("ix_order_lines_order_id"), table_name="order_lines")
+    op.add_column(
+        "exceptions", sa.Column("logged_at", server.db.base.UTCDateTime(timezone=True), nullable=True)
+    )
+    op.create_index("ix_exceptions_created_at", "exceptions", ["created_at"], unique=False)
+    op.create_index("ix_exceptions_resolved_at", "exceptions", ["resolved_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_exceptions_resolved_at", table_name="exceptions")
+    op.drop_index("ix_exceptions_created_at", table_name="exceptions")
+    with op.batch_alter_table("exceptions", schema=None) as batch_op:
+        batch_op.drop_column("logged_at")
     op.create_index(op.f("ix_order_lines_order_id"), "order_lines", ["order_id"], unique=False)
     with op.batch_alter_table("orders", schema=None) as batch_op:  # SQLite drops columns by rebuilding
         batch_op.drop_column("logged_at")
