@@ -32,6 +32,42 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}: {settings.database_url}")
 
 
+@db.command("restored")
+def db_restored() -> None:
+    """After restoring a backup: start a new sync history (epoch). Every phone is told to reset: it
+    uploads again what the backup lost and downloads its data afresh."""
+    from sqlalchemy import insert
+
+    from server.audit.models import AuditEntry
+    from server.db import Database
+    from server.db.base import utcnow
+    from server.sync_api.changelog import read_head, start_new_epoch
+
+    def new_history(conn: Any) -> tuple[str, str]:
+        before = read_head(conn)
+        epoch = start_new_epoch(conn)
+        old = before.epoch if before is not None else ""
+        conn.execute(
+            insert(AuditEntry).values(
+                action="sync.new_epoch",
+                actor="cli:db restored",
+                details={"from": old, "to": epoch},
+                at=utcnow(),
+            )
+        )
+        return old, epoch
+
+    async def run() -> tuple[str, str]:
+        database = Database(load_settings().database_url)
+        try:
+            return await database.run_write(new_history)
+        finally:
+            await database.dispose()
+
+    old, epoch = asyncio.run(run())
+    click.echo(f"sync history {old or '(none)'} -> {epoch}: phones will reset on their next sync")
+
+
 def _check_schema_or_exit(url: str) -> None:
     from server.db import Database
     from server.db.migrate import SchemaMismatch, check_schema

@@ -145,3 +145,28 @@ def test_openapi_describes_every_endpoint(client: Any) -> None:
         for kind in (":uuid}", ":str}", ":int}", ":path}"):
             openapi_path = openapi_path.replace(kind, "}")
         assert openapi_path in documented or openapi_path.rstrip("/") in documented, route.path
+
+
+def test_db_restored_starts_a_new_sync_history_that_phones_reset_to(database_url: str, client: Any) -> None:
+    from sync import PullRequest, PullResponse, decode
+    from tests.sync_server_kit import post, seed
+
+    world = seed(database_url)
+    phone = world.phones["wh1"]
+    first = decode(post(client, phone, PullRequest(v=1), endpoint="pull").content, PullResponse, "json")
+    assert first.reset is None
+
+    restored = bodega("db", "restored", url=database_url)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert f"sync history {first.ep} -> " in restored.stdout
+
+    again = decode(
+        post(client, phone, PullRequest(v=1, cur=first.cur), endpoint="pull").content, PullResponse, "json"
+    )
+    assert again.reset is not None and again.reset.why == "epoch_changed"
+    assert again.ep != first.ep and again.ep in restored.stdout
+    engine = create_engine(_sync_url(database_url))
+    with engine.connect() as conn:
+        audit = conn.execute(select(AuditEntry.action, AuditEntry.details)).all()
+    engine.dispose()
+    assert audit == [("sync.new_epoch", {"from": first.ep, "to": again.ep})]
