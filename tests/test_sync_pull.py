@@ -230,7 +230,7 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
     world = seed(database_url)
     admin = auth(tokens["admin"])
     wh = world.phones["wh1"]
-    receipt = {"warehouse": "W", "lines": [{"sku": "S1", "qty": 5, "bin": "B1"}]}
+    receipt = {"warehouse": "W", "lines": [{"sku": "S1", "qty": 5, "bin": "B1"}, {"sku": "S2", "qty": 5}]}
     assert client.post("/api/v1/stock/receipts", json=receipt, headers=admin).status_code == 201
     project(world.url)  # everything made before is in the log now
     order = {
@@ -248,7 +248,10 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
             "region": "NCR",
             "zip_code": "1440",
         },
-        "lines": [{"sku": "S1", "qty": 2, "unit_price": "199.00"}],
+        "lines": [
+            {"sku": "S2", "qty": 1, "unit_price": "99.00"},
+            {"sku": "S1", "qty": 2, "unit_price": "199.00"},
+        ],
     }
     created = client.post("/api/v1/orders", json=order, headers=admin)
     assert created.status_code == 201, created.text
@@ -256,12 +259,14 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
     oid = created.json()["id"]
     # Logged by the ingesting transaction itself: the pick task is there before any projector round.
     tasks = {c.key: c.val for c in pull(client, wh).ch if c.kind == "task"}
-    assert tasks[oid] == {"status": "allocated", "lines": [["S1", 2]]}
+    assert tasks[oid] == {"status": "allocated", "lines": [["S2", 1], ["S1", 2]]}
     with connect(world.url) as conn:
         head = "SELECT position FROM sync_log_head"
         before = conn.execute(text(head)).scalar_one()
         refresh(conn)
         assert conn.execute(text(head)).scalar_one() == before  # the projector has nothing to add
+        refresh(conn, full=True)  # and recomputing everything finds the same values
+        assert conn.execute(text(head)).scalar_one() == before
         recent = "SELECT COUNT(*) FROM orders WHERE (logged_at IS NULL OR logged_at < updated_at)"
         assert conn.execute(text(recent + " AND id = :id"), {"id": uuid.UUID(oid).hex}).scalar_one() == 0
         conn.commit()
@@ -274,7 +279,7 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
     assert cancelled.status_code in (200, 201), cancelled.text
     assert oid not in {c.key for c in pull(client, wh).ch if c.kind == "task"}
     # An order that cannot be filled is held: the supervisor's phone has the exception at once.
-    short = {**order, "external_id": "LZ-1002", "lines": [{"sku": "S2", "qty": 1, "unit_price": "99.00"}]}
+    short = {**order, "external_id": "LZ-1002", "lines": [{"sku": "S2", "qty": 50, "unit_price": "99.00"}]}
     held = client.post("/api/v1/orders", json=short, headers=admin)
     assert held.status_code == 201 and held.json()["status"] == "on_hold", held.text
     alerts = [c.val for c in pull(client, world.phones["sup"]).ch if c.kind == "exception"]

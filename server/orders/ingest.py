@@ -38,8 +38,9 @@ from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
 from server.orders.models import Order, OrderLine, OrderStatusChange
 from server.orders.schemas import IngestResult, OrderIn
 from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
-from server.sync_api.changelog import emit
+from server.sync_api.changelog import Changes, emit
 from server.sync_api.projector import exception_entities, order_entities
+from server.sync_api.scopes import TASK_STATUSES, order_ref, wh_scope
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Writes:
     history: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     reserved: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    # Codes for the new orders' pick tasks (sync entities) built from the rows above.
+    sku_codes: dict[uuid.UUID, str] = field(default_factory=dict)
+    warehouse_codes: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
 class Allocator:
@@ -170,6 +174,8 @@ class IngestBatch:
         keys = {(sku, w.id) for sku in sku_ids for w in warehouses} | set(release_keys)
         stock = availability(conn, keys)
         allocator = Allocator(warehouses, stock, view)
+        self.writes.sku_codes = {sku_id: info.code for sku_id, info in view.skus_by_id.items()}
+        self.writes.warehouse_codes = allocator.codes
         for item in resolved:
             if isinstance(item, BodegaError):
                 self.results.append(item)
@@ -523,10 +529,29 @@ def flush(conn: Connection, w: Writes) -> None:
     insert_rows(conn, OrderStatusChange, w.history)
     insert_rows(conn, ExceptionRecord, w.exceptions)
     add_reserved(conn, dict(w.reserved), now=now)
-    orders = [row["id"] for row in w.new_orders] + list(w.changed_orders)
-    if orders or w.exceptions:
-        changes = order_entities(conn, orders) | exception_entities(conn, [e["id"] for e in w.exceptions])
+    if w.new_orders or w.changed_orders or w.exceptions:
+        changes = new_order_tasks(w) | order_entities(conn, list(w.changed_orders))
+        changes |= exception_entities(conn, [e["id"] for e in w.exceptions])
         emit(conn, changes)  # last: it holds the change log's head to commit
+
+
+def new_order_tasks(w: Writes) -> Changes:
+    """The pick tasks of new orders, from the rows in hand: the same values the projector's
+    order_entities reads back (a new order has no rider stop and nothing logged to delete)."""
+    new = {row["id"]: row for row in w.new_orders}
+    lines: dict[uuid.UUID, list[list[Any]]] = defaultdict(list)
+    for line in w.lines:  # in line order, as written
+        if line["order_id"] in new:
+            lines[line["order_id"]].append([w.sku_codes[line["sku_id"]], line["qty"]])
+    tasks: Changes = {}
+    for order_id, row in new.items():
+        code = w.warehouse_codes.get(row["warehouse_id"])
+        if row["status"] in TASK_STATUSES and code is not None:
+            tasks[(wh_scope(code), "task", order_ref(order_id))] = {
+                "status": row["status"],
+                "lines": lines[order_id],
+            }
+    return tasks
 
 
 def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
