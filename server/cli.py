@@ -203,7 +203,7 @@ def verify(repair: bool) -> None:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["ingest", "pwa", "sync"]))
+@click.argument("name", type=click.Choice(["ingest", "floor", "pwa", "sync"]))
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True, help="server processes")
@@ -217,6 +217,11 @@ def bench(name: str, duration: int, connections: int, workers: int) -> None:
         from tests.bench import pwa
 
         pwa.main()
+        return
+    if name == "floor":
+        from tests.bench import floor
+
+        floor.main()
         return
     if name == "sync":
         from tests.bench import sync

@@ -170,3 +170,14 @@ def test_db_restored_starts_a_new_sync_history_that_phones_reset_to(database_url
         audit = conn.execute(select(AuditEntry.action, AuditEntry.details)).all()
     engine.dispose()
     assert audit == [("sync.new_epoch", {"from": first.ep, "to": again.ep})]
+
+
+def test_bench_floor_prints_its_figures_as_the_last_line(sqlite_url: str) -> None:
+    done = bodega("bench", "floor", url=sqlite_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("measure")
+    figures = json.loads(lines[-1])
+    assert figures["orders"] == 20_000
+    # Storing the rows alone is faster than the whole transaction that decides what to store.
+    assert figures["sql_floor_orders_per_s"] > figures["ingest_tx_orders_per_s"] > 0
