@@ -50,6 +50,9 @@ class Settings:
     ingest_batch_wait_ms: float = 0.0
     # On SQLite, run order ingestion's transactions in a writer child process (see server/db/writer.py).
     writer_process: bool = True
+    # Deletion tombstones older than this leave the sync change log; a phone silent for longer
+    # downloads its data afresh (server/sync_api/retention.py).
+    sync_retention_days: int = 14
     pwa_dist: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "pwa" / "dist")
 
     @property
@@ -69,6 +72,7 @@ def load_settings(**overrides: object) -> Settings:
         "login_max_failures_per_client": _env_int("BODEGA_LOGIN_MAX_FAILURES_PER_CLIENT", 30),
         "login_window_s": _env_int("BODEGA_LOGIN_WINDOW_S", 300),
         "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
+        "sync_retention_days": _env_int("BODEGA_SYNC_RETENTION_DAYS", 14),
         "writer_process": os.environ.get("BODEGA_WRITER_PROCESS", "1") not in ("0", "false", "no"),
     }
     values.update(overrides)

@@ -101,6 +101,16 @@ class SyncLogHead(Base):
     projected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SyncLogMark(Base):
+    """Where the change log's head stood at a time, recorded about hourly: what lets tombstones be
+    dropped by age although log rows carry no time (server/sync_api/retention.py)."""
+
+    __tablename__ = "sync_log_marks"
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+
+
 class SyncChange(Base):
     """The compacted change log: the newest value of every entity of every scope, at its position.
 

@@ -33,6 +33,7 @@ from server.sync_api.committer import PushCommitter
 from server.sync_api.projector import refresh_job
 from server.sync_api.pull import DeviceState, PullResult, PullWanted, device_state, pull
 from server.sync_api.push import PushJob, store_scopes
+from server.sync_api.retention import DEFAULT_RETENTION_DAYS, tidy_job
 from server.sync_api.scopes import scopes_for
 from sync import (
     PROTOCOL_VERSION,
@@ -50,6 +51,7 @@ T = TypeVar("T")
 Endpoint = Literal["push", "pull", "sync"]
 PROJECT_EVERY_S = 3.0
 CHASE_PROOFS_EVERY_S = 600.0
+TIDY_EVERY_S = 600.0  # old tombstones out of the change log (retention.py)
 
 
 class Reader:
@@ -118,8 +120,15 @@ def _read(conn: Connection, principal: Principal, wanted: PullWanted | None) -> 
 
 
 class SyncService:
-    def __init__(self, db: Database, *, project_every_s: float | None = PROJECT_EVERY_S) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        project_every_s: float | None = PROJECT_EVERY_S,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+    ) -> None:
         self.db = db
+        self.retention_days = retention_days
         self.committer = PushCommitter(db)
         self.reader = Reader(db)
         self.project_every_s = project_every_s
@@ -160,12 +169,16 @@ class SyncService:
     async def _project_forever(self) -> None:
         assert self.project_every_s is not None
         chased = 0.0
+        tidied = time.monotonic()  # first after a while: nothing is old in a server just started
         while not self._stopping.is_set():
             try:
                 await self.project()
                 if time.monotonic() - chased > CHASE_PROOFS_EVERY_S:
                     await self.db.run_hot_write(chase_job)
                     chased = time.monotonic()
+                if time.monotonic() - tidied > TIDY_EVERY_S:
+                    await self.db.run_hot_write(tidy_job, self.retention_days)
+                    tidied = time.monotonic()
             except Exception as exc:  # the next round tries again; sync itself does not depend on it
                 log.warning("sync_projector_failed", error=repr(exc)[:300])
             with contextlib.suppress(TimeoutError):
@@ -225,7 +238,7 @@ def service_of(app: Litestar) -> SyncService:
 @asynccontextmanager
 async def sync_lifespan(app: Litestar) -> AsyncGenerator[None]:
     """Start the sync service with the app (projector loop) and stop it before the database closes."""
-    service = SyncService(app.state.db)
+    service = SyncService(app.state.db, retention_days=app.state.settings.sync_retention_days)
     app.state.sync = service
     service.start()
     try:

@@ -1,6 +1,7 @@
 """orders and exceptions: logged_at (the change log already has this version), exceptions indexed
-by creation and resolution time for the projector; order_lines loses an index its unique
-(order_id, line_no) constraint already provides
+by creation and resolution time for the projector; sync_log_marks (head positions over time, for
+dropping old tombstones); order_lines loses an index its unique (order_id, line_no) constraint
+already provides
 
 Revision ID: 0003
 Revises: 0002
@@ -29,9 +30,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_exceptions_created_at", "exceptions", ["created_at"], unique=False)
     op.create_index("ix_exceptions_resolved_at", "exceptions", ["resolved_at"], unique=False)
+    op.create_table(
+        "sync_log_marks",
+        sa.Column("at", server.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("at", name=op.f("pk_sync_log_marks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sync_log_marks")
     op.drop_index("ix_exceptions_resolved_at", table_name="exceptions")
     op.drop_index("ix_exceptions_created_at", table_name="exceptions")
     with op.batch_alter_table("exceptions", schema=None) as batch_op:
