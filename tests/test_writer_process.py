@@ -1,4 +1,4 @@
-"""The optional SQLite writer process: results and refusals come back intact, a dead writer is
+"""The SQLite writer process: results and refusals come back intact, a dead writer is
 reported to the callers waiting on it (nothing confirmed) and replaced on the next call."""
 
 from __future__ import annotations
@@ -65,5 +65,29 @@ def test_callers_waiting_on_a_dead_writer_are_told(sqlite_url: str) -> None:
                 await asyncio.wait_for(pending, 10)
         finally:
             await writer.close()
+
+    run(scenario())
+
+
+def test_ctrl_c_to_the_process_group_leaves_the_writer_to_the_server(sqlite_url: str) -> None:
+    """A terminal's Ctrl+C reaches the writer too; it keeps serving until the server closes it."""
+    run(seed_world(sqlite_url, {("CASE-BLK", "VAL"): 5}))
+
+    async def scenario() -> None:
+        writer = WriterProcess(sqlite_url)
+        try:
+            await writer.call(ingest_batch, [_order("C-1")], "test")
+            process = writer._process
+            assert process is not None and process.pid is not None
+            os.kill(process.pid, signal.SIGINT)
+            os.kill(process.pid, signal.SIGTERM)
+            await asyncio.sleep(0.3)
+            assert process.is_alive()
+            done = await writer.call(ingest_batch, [_order("C-2")], "test")
+            assert isinstance(done[0], IngestResult) and done[0].outcome == "created"
+            assert writer._process is process  # the same writer answered
+        finally:
+            await writer.close()
+        assert not process.is_alive()  # and closing it still ends it
 
     run(scenario())

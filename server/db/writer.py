@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,11 @@ def _serve(url: str, pipe: Pipe) -> None:
     )
     _prepare_sqlite(engine, writer=True)
     settle_garbage_collector()
+    # Ctrl+C in a terminal signals the whole process group: the server shuts down gracefully and
+    # closes this writer last (a None on the pipe, or EOF if the server itself is killed). Dying
+    # here first would fail the writes still in flight during that shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
         try:
             message = pipe.recv()
