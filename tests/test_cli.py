@@ -181,3 +181,4 @@ def test_bench_floor_prints_its_figures_as_the_last_line(sqlite_url: str) -> Non
     assert figures["orders"] == 20_000
     # Storing the rows alone is faster than the whole transaction that decides what to store.
     assert figures["sql_floor_orders_per_s"] > figures["ingest_tx_orders_per_s"] > 0
+    assert figures["sql_floor_push_ops_per_s"] > 0
