@@ -29,21 +29,11 @@ from server.db.migrate import upgrade
 from server.orders.ingest import ingest_batch
 from server.orders.schemas import OrderIn
 from tests.bench.harness import fresh_sqlite, run, table
-from tests.bench.ingest import seed
+from tests.bench.ingest import BULK_ADDRESS, seed
 
 BATCH = 1000
 BATCHES = 20
 NOW = "2026-11-11 00:05:00.000000"
-ADDRESS = {
-    "name": "Ana Reyes",
-    "phone": "+639181234567",
-    "street": "5 Mabini St.",
-    "barangay": "Lahug",
-    "city": "Cebu City",
-    "province": "Cebu",
-    "region": "VII",
-    "zip_code": "6000",
-}
 
 
 def _hex() -> str:
@@ -198,7 +188,7 @@ def ingest_transactions(url: str, skus: list[str]) -> float:
                     "external_id": f"tx-{b}-{i}",
                     "payment_method": "cod",
                     "placed_at": "2026-11-11T00:05:00+08:00",
-                    "address": ADDRESS,
+                    "address": BULK_ADDRESS,
                     "lines": [{"sku": rng.choice(skus), "qty": 1, "unit_price": "199.00"} for _ in range(2)],
                 },
                 OrderIn,

@@ -29,6 +29,16 @@ from tests.bench.harness import HERE, fresh_sqlite, run, running_server, table, 
 
 SKU_COUNT = 200
 BULK_BATCH = 1000
+BULK_ADDRESS = {
+    "name": "Ana Reyes",
+    "phone": "+639181234567",
+    "street": "5 Mabini St.",
+    "barangay": "Lahug",
+    "city": "Cebu City",
+    "province": "Cebu",
+    "region": "VII",
+    "zip_code": "6000",
+}
 
 
 async def seed(url: str) -> tuple[str, list[str]]:
@@ -110,16 +120,7 @@ def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]
                     "external_id": f"bulk-{b}-{i}",
                     "payment_method": "cod",
                     "placed_at": "2026-11-11T00:05:00+08:00",
-                    "address": {
-                        "name": "Ana Reyes",
-                        "phone": "+639181234567",
-                        "street": "5 Mabini St.",
-                        "barangay": "Lahug",
-                        "city": "Cebu City",
-                        "province": "Cebu",
-                        "region": "VII",
-                        "zip_code": "6000",
-                    },
+                    "address": BULK_ADDRESS,
                     "lines": lines,
                 }
             )
