@@ -210,3 +210,33 @@ def test_receipt_releases_held_orders(admin: Any, world: Any, database_url: str)
     assert r.json()["allocated_orders"] == [held["id"]]
     assert admin.get(f"/api/v1/orders/{held['id']}").json()["status"] == "allocated"
     assert run(_verify(database_url)).ok
+
+
+def test_a_batch_carrying_two_versions_of_one_new_order_keeps_the_later_lines(
+    admin: Any, world: Any, database_url: str
+) -> None:
+    first = order_payload("V-1", [("CABLE-1M", 1)], updated_at="2026-11-11T09:05:00+08:00")
+    later = order_payload("V-1", [("CABLE-1M", 2)], updated_at="2026-11-11T09:09:00+08:00")
+    r = admin.post("/api/v1/orders/batch", json={"orders": [first, later]})
+    assert r.status_code == 201, r.text
+    assert [x["outcome"] for x in r.json()["results"]] == ["created", "updated"]
+    order = admin.get(f"/api/v1/orders/{r.json()['results'][0]['id']}").json()
+    assert [(line["sku"], line["qty"]) for line in order["lines"]] == [("CABLE-1M", 2)]
+    assert stock_of(admin, "CABLE-1M", "VAL")["reserved"] == 2
+    assert run(_verify(database_url)).ok
+
+
+def test_a_batch_carrying_two_changes_of_a_stored_order_reserves_only_the_last(
+    admin: Any, world: Any, database_url: str
+) -> None:
+    stored = admin.post("/api/v1/orders", json=order_payload("V-2", [("CABLE-1M", 1)]))
+    assert stored.status_code == 201, stored.text
+    second = order_payload("V-2", [("CABLE-1M", 2)], updated_at="2026-11-11T10:00:00+08:00")
+    third = order_payload("V-2", [("CABLE-1M", 3)], updated_at="2026-11-11T11:00:00+08:00")
+    r = admin.post("/api/v1/orders/batch", json={"orders": [second, third]})
+    assert r.status_code == 201, r.text
+    assert [x["outcome"] for x in r.json()["results"]] == ["updated", "updated"]
+    order = admin.get(f"/api/v1/orders/{stored.json()['id']}").json()
+    assert [(line["sku"], line["qty"]) for line in order["lines"]] == [("CABLE-1M", 3)]
+    assert stock_of(admin, "CABLE-1M", "VAL")["reserved"] == 3
+    assert run(_verify(database_url)).ok

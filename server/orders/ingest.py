@@ -237,14 +237,16 @@ class IngestBatch:
     def _release(self, held: KnownOrder, allocator: Allocator) -> None:
         """Give an order's reserved units back (to this batch's availability and the counters)."""
         w = self.writes
-        if held.inserted:
-            # Reserved earlier in this same batch: drop the pending rows instead.
-            mine = [r for r in w.reservations if r["order_id"] == held.id]
+        # Reserved earlier in this same batch (a new order, or an earlier version of this one in
+        # the batch): those rows are still pending, so they are dropped rather than released.
+        mine = [r for r in w.reservations if r["order_id"] == held.id]
+        if mine:
             w.reservations = [r for r in w.reservations if r["order_id"] != held.id]
             for r in mine:
                 key = (r["sku_id"], r["warehouse_id"])
                 w.reserved[key] -= r["qty"]
                 allocator.stock.free[key] = allocator.stock.get(*key) + r["qty"]
+        if held.inserted:
             return
         w.release_orders.add(held.id)
         for key, qty in self._reservations_by_order.pop(held.id, {}).items():
@@ -388,7 +390,10 @@ class IngestBatch:
             if status in ("pending", "on_hold", "allocated"):
                 if status == "allocated":
                     self._release(held, allocator)
-                self.writes.replace_lines_of.add(held.id)
+                # Lines pending from an earlier version in this batch are replaced too.
+                self.writes.lines = [ln for ln in self.writes.lines if ln["order_id"] != held.id]
+                if not held.inserted:
+                    self.writes.replace_lines_of.add(held.id)
                 self.writes.lines.extend(line_rows(held.id, r))
                 held.lines = r.line_signature()
                 new_status, warehouse_id, reason = self._place(held.id, r, allocator, status)
