@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from server.catalog.models import BundleComponent
 from server.db import Database
 from server.errors import BodegaError
 from server.inventory.ledger import Movement
@@ -26,7 +27,7 @@ from server.inventory.models import Reservation, StockBalance
 from server.inventory.stock import post_stock
 from server.inventory.verify import verify
 from server.orders.ingest import ingest_batch
-from server.orders.models import Order
+from server.orders.models import Order, OrderLine
 from server.orders.schemas import OrderIn
 from server.orders.services import change_status
 from tests.conftest import run
@@ -62,6 +63,17 @@ def check_invariants(conn: Connection) -> None:
         )
     ).all():
         held[order_id][(sku_id, wh)] += qty
+    parts: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    for bundle, component, qty in conn.execute(
+        select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.qty)
+    ).all():
+        parts[bundle].append((component, qty))
+    needs: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(lambda: defaultdict(int))
+    for order_id, sku_id, qty in conn.execute(
+        select(OrderLine.order_id, OrderLine.sku_id, OrderLine.qty)
+    ).all():
+        for component, each in parts.get(sku_id, [(sku_id, 1)]):
+            needs[order_id][component] += qty * each
     for order_id, status, warehouse_id in conn.execute(
         select(Order.id, Order.status, Order.warehouse_id)
     ).all():
@@ -69,6 +81,8 @@ def check_invariants(conn: Connection) -> None:
         if status in ("allocated", "picking", "packed"):
             assert mine, f"{status} order holds nothing"
             assert {wh for _, wh in mine} == {warehouse_id}, "an order is reserved in one warehouse only"
+            wanted = {sku: qty for (sku, _), qty in mine.items()}
+            assert wanted == needs.get(order_id), "an order holds exactly what its current lines need"
         else:
             assert not mine, f"{status} order still holds stock"
 
@@ -103,6 +117,38 @@ class StockMachine(RuleBasedStateMachine):
         self.n += 1
         self.versions[self.n] = 0
         self.write(ingest_batch, [make_order(self.n, lines, region, False, 0)], "prop")
+
+    @rule(
+        versions=st.lists(
+            st.tuples(
+                st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3)), min_size=1, max_size=3),
+                st.booleans(),
+            ),
+            min_size=2,
+            max_size=3,
+        ),
+        region=st.sampled_from(REGIONS),
+        data=st.data(),
+    )
+    def versions_in_one_batch(
+        self,
+        versions: list[tuple[list[tuple[str, int]], bool]],
+        region: tuple[str, str, str],
+        data: st.DataObject,
+    ) -> None:
+        """A channel's webhooks for one order arriving together: created or changed, then changed
+        again or cancelled, all in one transaction."""
+        if self.versions and data.draw(st.booleans()):
+            n = data.draw(st.sampled_from(sorted(self.versions)))
+        else:
+            self.n += 1
+            n = self.n
+            self.versions[n] = -1
+        batch = []
+        for lines, cancelled in versions:
+            self.versions[n] += 1
+            batch.append(make_order(n, lines, region, cancelled, self.versions[n]))
+        self.write(ingest_batch, batch, "prop")
 
     @rule(data=st.data())
     def channel_cancels(self, data: st.DataObject) -> None:
