@@ -7,6 +7,7 @@ from typing import Any
 from server.auth.controllers import auth_routes
 from server.catalog.controllers import catalog_routes
 from server.channels.controllers import channel_routes
+from server.exceptions.controllers import exception_routes
 from server.health import health, ready
 from server.inventory.controllers import stock_routes
 from server.inventory.locations import location_routes
@@ -25,6 +26,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += location_routes
     handlers += stock_routes
     handlers += order_routes
+    handlers += exception_routes
     handlers += sync_routes
     handlers += run_routes
     handlers += pwa_routes  # last: the app's catch-all for its own client routes
