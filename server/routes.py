@@ -10,6 +10,7 @@ from server.channels.controllers import channel_routes
 from server.exceptions.controllers import exception_routes
 from server.health import health, ready
 from server.inventory.controllers import stock_routes
+from server.inventory.count_tasks import count_task_routes
 from server.inventory.locations import location_routes
 from server.orders.controllers import order_routes
 from server.settings import Settings
@@ -25,6 +26,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += channel_routes
     handlers += location_routes
     handlers += stock_routes
+    handlers += count_task_routes
     handlers += order_routes
     handlers += exception_routes
     handlers += sync_routes

@@ -155,3 +155,24 @@ class Reservation(Base):
         CheckConstraint("qty > 0", name="qty_positive"),
         Index("ix_reservations_active", "sku_id", "warehouse_id", "status"),
     )
+
+
+class CountTask(Base):
+    """A cycle count a supervisor asks for: one bin (every SKU in it, or the ones named), or a set of
+    SKUs wherever they are in the warehouse. The phones get it with their warehouse's data; it is
+    done when each target has been counted since the task was made, or when a supervisor closes it."""
+
+    __tablename__ = "count_tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
+    bin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bins.id"))
+    skus: Mapped[list[str]] = mapped_column(JSONDoc, default=list)  # SKU codes; empty with a bin: all
+    title: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open | done
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(64))  # who closed it, or "counted"
+
+    __table_args__ = (Index("ix_count_tasks_open", "warehouse_id", "status"),)

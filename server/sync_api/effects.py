@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from server.db.base import new_id, utcnow
 from server.db.bulk import in_values, insert_rows, update_rows, uuid_order
 from server.exceptions.models import ExceptionRecord
+from server.inventory.count_tasks import finish_counted
 from server.inventory.ledger import Key as StockKey
 from server.inventory.ledger import Movement, add_reserved, post_movements
 from server.inventory.models import Bin, Reservation
@@ -112,6 +113,7 @@ class Pending:
     holders: set[str] = field(default_factory=set[str])
     orders: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict[uuid.UUID, tuple[str, str]])
     raised: Changes = field(default_factory=dict[tuple[str, str, str], Any])
+    count_warehouses: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # counts taken here
 
     def touched_from(self, other: Pending) -> None:
         self.bins |= other.bins
@@ -119,6 +121,7 @@ class Pending:
         for oid, (was, now) in other.orders.items():
             self.orders[oid] = (self.orders.get(oid, (was, now))[0], now)
         self.raised.update(other.raised)
+        self.count_warehouses |= other.count_warehouses
 
     def flush(self, conn: Connection, world: DbWorld) -> None:
         """Write everything queued, parents before children. Leaves only the touched sets."""
@@ -208,6 +211,7 @@ class Pending:
         # Only orders that are or were a warehouse task, or are on an open run, feed an entity.
         moved = {oid for oid, statuses in self.orders.items() if TASK_STATUSES.intersection(statuses)}
         out.update(order_entities(conn, moved | orders_on_runs(conn, self.orders)))
+        out.update(finish_counted(conn, self.count_warehouses, self.now))  # count tasks now done
         return out
 
 
@@ -308,6 +312,7 @@ def _stock(world: DbWorld, pending: Pending, info: OpInfo, e: StockDelta | BinCo
         pending.bins.add(key)
         return None
     world.counted(key, e.at)
+    pending.count_warehouses.add(wid)
     if world.last_count_at(*key) == e.at:  # this count is now the latest one for the bin
         pending.counts[(bin_id, sid)] = {
             "bin_id": bin_id,
