@@ -215,3 +215,42 @@ def test_a_revoked_phone_keeps_its_outbox_and_shows_nothing_else(page: Any, site
     wait_synced(page)
     assert api.on_hand(CABLE[0]) == before + 4
     assert [m["qty"] for m in api.movements(CABLE[0]) if m["kind"] == "receive"] == [4]
+
+
+def test_a_count_task_from_the_supervisor_is_counted_on_the_phone_and_leaves_it(
+    page: Any, site: pwa.Site
+) -> None:
+    api = Api(site)
+    made = httpx.post(
+        f"{site.url}/api/v1/count-tasks/",
+        json={"warehouse": pwa.WAREHOUSE, "bin": "A-02-01", "title": "Bilangin ang A-02-01"},
+        headers=api.headers,
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    pwa.login(page, site)
+    wait_synced(page)
+    page.goto(site.url + "/count")
+    pwa.wait_ready(page)
+    tile = page.wait_for_selector("[data-testid=count-task]")
+    assert "Bilangin ang A-02-01" in tile.inner_text()
+    tile.click()
+    page.wait_for_selector("[data-testid=count-bin]:has-text('A-02-01')")
+    pwa.wedge(page, _SOAP[2])  # one bar of soap found on the shelf the ledger says is empty
+    page.wait_for_selector("[data-testid=count-line][data-sku='SKU-SOAP-135']")
+    page.click("[data-testid=count-review-open]")
+    page.click("[data-testid=count-submit]")
+    page.wait_for_selector("[data-testid=count-done]")
+    page.click("[data-testid=sync-now]")
+    wait_synced(page)
+
+    # The count closed the task on the server, and the task left the phone with the next pull.
+    task = api.get("/api/v1/count-tasks/", warehouse=pwa.WAREHOUSE, status="done")["items"]
+    assert [(t["id"], t["done_by"]) for t in task] == [(made.json()["id"], "counted")]
+    page.click("[data-testid=sync-now]")
+    wait_synced(page)
+    page.goto(site.url + "/count")
+    pwa.wait_ready(page)
+    expect(page.locator("[data-testid=count-task]")).to_have_count(0)
+    counted = [m for m in api.movements(_SOAP[0]) if m["kind"] == "count"]
+    assert [(m["bin"], m["qty"]) for m in counted] == [("A-02-01", 1)]
