@@ -201,7 +201,8 @@ class Pending:
         add_reserved(conn, freed, now=now)
 
     def changes(self, conn: Connection, world: DbWorld) -> Changes:
-        """The new value of every entity this transaction touched (after flush)."""
+        """The new value of every entity this transaction touched (after flush). Count tasks the
+        counts of this transaction completed are closed here too, so their deletions go out with it."""
         out: Changes = dict(self.raised)
         for key in self.bins:
             wh, bin, sku = key
