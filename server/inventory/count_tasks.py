@@ -112,6 +112,7 @@ def close_task(conn: Connection, task_id: uuid.UUID, actor: str) -> None:
         select(CountTask.status, Warehouse.code)
         .join(Warehouse, Warehouse.id == CountTask.warehouse_id)
         .where(CountTask.id == task_id)
+        .with_for_update(of=CountTask)  # two supervisors closing it at once: the second one is told
     ).first()
     if row is None:
         raise NotFound(f"no count task has the id {task_id}", [FieldError("task_id", "unknown")])
