@@ -29,7 +29,7 @@ from server.orders.models import Order
 from server.sync_api.changelog import scope_entities
 from server.sync_api.client import HttpTransport
 from server.sync_api.models import CashBalance, SyncOp
-from sync import HLC, Client, Op
+from sync import HLC, Client, Op, PullResponse
 from tests.conftest import _sync_url
 
 PLACED = datetime(2026, 11, 11, 0, 5, tzinfo=UTC)
@@ -239,6 +239,28 @@ def post(
         sent["Content-Encoding"] = "gzip"
     sent.update(headers or {})
     return http.post(f"/sync/v1/{endpoint}", content=data, headers=sent)
+
+
+def pull(http: httpx.Client, phone: Phone, cur: str | None = None, lim: int = 0) -> PullResponse:
+    """One pull page as this phone (JSON), which must be answered 200."""
+    from sync import PullRequest, decode
+
+    response = post(http, phone, PullRequest(v=1, cur=cur, lim=lim), endpoint="pull")
+    assert response.status_code == 200, response.text
+    return decode(response.content, PullResponse, "json")
+
+
+# A Philippine address for orders posted in these tests.
+ADDRESS = {
+    "name": "Juan dela Cruz",
+    "phone": "09171234567",
+    "street": "12 Rizal St.",
+    "barangay": "Malinta",
+    "city": "Valenzuela",
+    "province": "Metro Manila",
+    "region": "NCR",
+    "zip_code": "1440",
+}
 
 
 def op_for(

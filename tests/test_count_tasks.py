@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync import PullRequest, PullResponse, StockCounted, SyncRequest, decode
+from sync import StockCounted, SyncRequest
 from tests.conftest import auth
-from tests.sync_server_kit import op_for, post, seed
-
-
-def pull(client: Any, phone: Any, cur: str | None = None) -> PullResponse:
-    response = post(client, phone, PullRequest(v=1, cur=cur), endpoint="pull")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PullResponse, "json")
+from tests.sync_server_kit import op_for, post, pull, seed
 
 
 def test_count_tasks_reach_the_phones_and_close_when_counted(

@@ -5,26 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync import PullRequest, PullResponse, decode
 from tests.conftest import auth
-from tests.sync_server_kit import post, seed
-
-ADDRESS = {
-    "name": "Juan dela Cruz",
-    "phone": "09171234567",
-    "street": "12 Rizal St.",
-    "barangay": "Malinta",
-    "city": "Valenzuela",
-    "province": "Metro Manila",
-    "region": "NCR",
-    "zip_code": "1440",
-}
-
-
-def pull(client: Any, phone: Any, cur: str | None = None) -> PullResponse:
-    response = post(client, phone, PullRequest(v=1, cur=cur), endpoint="pull")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PullResponse, "json")
+from tests.sync_server_kit import ADDRESS, pull, seed
 
 
 def test_a_held_orders_exception_is_listed_resolved_once_and_leaves_the_phones(

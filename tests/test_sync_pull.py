@@ -19,8 +19,6 @@ from sync import (
     Change,
     Client,
     Cursor,
-    PullRequest,
-    PullResponse,
     StockPicked,
     StockReceived,
     SyncRequest,
@@ -29,6 +27,7 @@ from sync import (
 )
 from tests.conftest import auth
 from tests.sync_server_kit import (
+    ADDRESS,
     Phone,
     SyncWorld,
     add_phone,
@@ -38,6 +37,7 @@ from tests.sync_server_kit import (
     op_for,
     phone_client,
     post,
+    pull,
     seed,
     server_scope,
 )
@@ -46,12 +46,6 @@ from tests.sync_server_kit import (
 @pytest.fixture
 def world(database_url: str) -> SyncWorld:
     return seed(database_url, bins=5, skus=5)
-
-
-def pull(client: Any, phone: Phone, cur: str | None = None, lim: int = 0) -> PullResponse:
-    response = post(client, phone, PullRequest(v=1, cur=cur, lim=lim), endpoint="pull")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PullResponse, "json")
 
 
 def stock_up(client: Any, world: SyncWorld, phone: Phone, count: int, first_seq: int = 1) -> None:
@@ -238,16 +232,7 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
         "external_id": "LZ-1001",
         "payment_method": "cod",
         "placed_at": "2026-11-11T00:05:00+08:00",
-        "address": {
-            "name": "Juan dela Cruz",
-            "phone": "09171234567",
-            "street": "12 Rizal St.",
-            "barangay": "Malinta",
-            "city": "Valenzuela",
-            "province": "Metro Manila",
-            "region": "NCR",
-            "zip_code": "1440",
-        },
+        "address": ADDRESS,
         "lines": [
             {"sku": "S2", "qty": 1, "unit_price": "99.00"},
             {"sku": "S1", "qty": 2, "unit_price": "199.00"},

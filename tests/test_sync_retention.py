@@ -10,14 +10,8 @@ from sqlalchemy import text
 
 from server.db.base import utcnow
 from server.sync_api.retention import tidy_log
-from sync import PullRequest, PullResponse, StockPicked, StockReceived, SyncRequest, decode
-from tests.sync_server_kit import connect, op_for, post, seed
-
-
-def pull(client: Any, phone: Any, cur: str | None = None) -> PullResponse:
-    response = post(client, phone, PullRequest(v=1, cur=cur), endpoint="pull")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PullResponse, "json")
+from sync import StockPicked, StockReceived, SyncRequest
+from tests.sync_server_kit import connect, op_for, post, pull, seed
 
 
 def tombstones(url: str) -> int:
