@@ -83,7 +83,8 @@ def test_pages_end_with_a_marker_that_carries_the_head_and_the_checksums(
         cur = page.cur
         if not page.more:
             break
-    assert [len(p.ch) for p in pages] == [10, 10, 10]  # 25 bins + 5 SKUs; the third page is the end marker
+    # 25 stocked bin/SKU pairs + 5 bin locations + 5 SKUs; the fourth page is the end marker.
+    assert [len(p.ch) for p in pages] == [10, 10, 10, 5]
     assert all(p.sums == {} for p in pages[:-1]) and set(pages[-1].sums) == {"catalog", "wh:W"}
     assert positions == sorted(positions)
     with connect(world.url) as conn:
@@ -292,3 +293,26 @@ def test_a_phone_that_pulls_while_offline_work_waits_keeps_it(world: SyncWorld, 
     phone: Client = phone_client(client, world.phones["rider1"])
     report = phone.sync()
     assert report.done and set(phone.replica) <= {"cash:rider1", "runs:rider1"}
+
+
+def test_phones_know_every_bin_even_empty_ones_and_lose_switched_off_ones(
+    database_url: str, client: Any, tokens: dict[str, str]
+) -> None:
+    world = seed(database_url, bins=3)
+    admin = auth(tokens["admin"])
+    wh = world.phones["wh1"]
+    project(world.url)
+    first = pull(client, wh)
+    locations = {c.key: c.val for c in first.ch if c.kind == "location"}
+    assert locations == {"B1": {"zone": ""}, "B2": {"zone": ""}, "B3": {"zone": ""}}  # all empty
+
+    added = client.post("/api/v1/warehouses/W/bins", json={"code": "C-01", "zone": "C"}, headers=admin)
+    assert added.status_code == 201, added.text
+    project(world.url)  # new bins reach the phones with the projector's next look
+    second = pull(client, wh, first.cur)
+    assert [(c.kind, c.key, c.val) for c in second.ch] == [("location", "C-01", {"zone": "C"})]
+
+    off = client.patch("/api/v1/warehouses/W/bins/B2", json={"active": False}, headers=admin)
+    assert off.status_code == 200, off.text
+    third = pull(client, wh, second.cur)  # logged by the change itself, no projector needed
+    assert [(c.kind, c.key, c.val) for c in third.ch] == [("location", "B2", None)]

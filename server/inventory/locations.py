@@ -3,6 +3,7 @@
 No `from __future__ import annotations`: Litestar resolves the handler signatures at runtime.
 """
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from msgspec import UNSET
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +32,8 @@ from server.inventory.location_schemas import (
 )
 from server.inventory.models import Bin, Warehouse
 from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, fetch_page
+from server.sync_api.changelog import emit
+from server.sync_api.projector import location_entities
 
 # ---------------------------------------------------------------------------------------------
 # Warehouses
@@ -259,7 +263,13 @@ async def update_bin(db: Database, warehouse_code: str, bin_code: str, data: Bin
         if data.active is not UNSET:
             row.active = data.active
         await session.flush()
+        # The phones hear of it in the same transaction (a bin switched off leaves their bin list).
+        await (await session.connection()).run_sync(_log_location, row.id)
         return _bin_out(warehouse, row)
+
+
+def _log_location(conn: Connection, bin_id: uuid.UUID) -> None:
+    emit(conn, location_entities(conn, [bin_id]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from server.sync_api.scopes import (
     runs_scope,
     wh_scope,
 )
+from sync import STAGING
 
 # Clocks of the app servers and of PostgreSQL may disagree by this much; on SQLite (one machine, one
 # writer at a time) it only covers rows stamped just before their transaction began.
@@ -218,6 +219,20 @@ def bin_entities(conn: Connection, pairs: Iterable[tuple[uuid.UUID, uuid.UUID]])
     return changes
 
 
+def location_entities(conn: Connection, bin_ids: Iterable[uuid.UUID]) -> Changes:
+    """Every active bin of a warehouse, empty or not, so a phone can tell a mistyped label from a
+    bin nobody has stocked yet; an inactive one is deleted. The staging area is not a shelf."""
+    changes: Changes = {}
+    for chunk in _chunks(sorted(set(bin_ids), key=uuid_order)):
+        for code, zone, active, wh_code in conn.execute(
+            select(Bin.code, Bin.zone, Bin.active, Warehouse.code)
+            .join(Warehouse, Warehouse.id == Bin.warehouse_id)
+            .where(in_values(conn, Bin.id, chunk), Bin.code != STAGING)
+        ).all():
+            changes[(wh_scope(wh_code), "location", code)] = {"zone": zone} if active else None
+    return changes
+
+
 def _oldest_open(conn: Connection, now: datetime) -> datetime:
     """Where the next look must start: no later than any transaction open now (other than ours)."""
     if conn.dialect.name == "sqlite":
@@ -252,7 +267,10 @@ def refresh(conn: Connection, *, full: bool = False, now: datetime | None = None
     exceptions = select(ExceptionRecord.id)
     # Bins moved by anything but sync (which tells the phones itself); all of them on a full look.
     moves = select(BinBalance.bin_id, BinBalance.sku_id)
+    # New bins (the console, an import, a phone naming one); a bin switched off is logged by its writer.
+    new_bins = select(Bin.id)
     if since is not None:
+        new_bins = new_bins.where(Bin.created_at >= since)
         # Versions whose entities their writer logged itself (ingestion) need nothing from here.
         orders = orders.where(
             Order.updated_at >= since, or_(Order.logged_at.is_(None), Order.logged_at < Order.updated_at)
@@ -274,6 +292,7 @@ def refresh(conn: Connection, *, full: bool = False, now: datetime | None = None
     changes.update(sku_entities(conn, sku_ids))
     changes.update(exception_entities(conn, exception_ids))
     changes.update(bin_entities(conn, pairs))
+    changes.update(location_entities(conn, conn.execute(new_bins).scalars()))
     emit(conn, changes)
     conn.execute(update(SyncLogHead).where(SyncLogHead.id == 1).values(projected_at=next_mark))
     return len(changes)
