@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import httpx
 from sqlalchemy import create_engine, select, text
 
 from server.audit.models import AuditEntry
-from tests.bench.harness import ROOT, free_port
+from tests.bench.harness import ROOT, free_port, wait_server_ready
 from tests.conftest import _sync_url, run
 from tests.factories import seed_world
 
@@ -100,14 +99,7 @@ def test_logs_are_json_lines_with_the_request_id(sqlite_url: str) -> None:
         [sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        wait_server_ready(f"http://127.0.0.1:{port}", server)
         response = httpx.get(
             f"http://127.0.0.1:{port}/api/v1/orders", headers={"X-Request-ID": "req-abc-123"}
         )

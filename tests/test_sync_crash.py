@@ -30,7 +30,7 @@ from server.sync_api.client import HttpTransport
 from server.sync_api.models import SyncOp
 from server.sync_api.simulator import Stop, Work, mixed_ops
 from sync import Client, Op
-from tests.bench.harness import ROOT, free_port
+from tests.bench.harness import ROOT, free_port, wait_server_ready
 from tests.sync.sync_testkit import model_ledger
 from tests.sync_server_kit import (
     bins_by_code,
@@ -67,15 +67,7 @@ def serve(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
+    wait_server_ready(base, process, seconds=60)
     try:
         yield base, process
     finally:

@@ -29,6 +29,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_server_ready(url: str, process: subprocess.Popen[Any], *, seconds: float = 30) -> None:
+    """Wait until a just-started `bodega serve` answers /ready; fail if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server at {url} did not become ready")
+        time.sleep(0.1)
+
+
 @dataclass
 class Server:
     url: str
@@ -62,16 +76,7 @@ def running_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready")
-            time.sleep(0.1)
+        wait_server_ready(url, process)
         yield Server(url, database_url, process)
     finally:
         process.terminate()

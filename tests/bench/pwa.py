@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from tests.bench.harness import ROOT, free_port, run, table
+from tests.bench.harness import ROOT, free_port, run, table, wait_server_ready
 
 PWA = ROOT / "pwa"
 DIST = PWA / "dist"
@@ -128,16 +128,7 @@ class Site:
             "BODEGA_PWA_DIST": str(self.dist),
         }
         self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready")
-            time.sleep(0.1)
+        wait_server_ready(self.url, self.process)
 
     def stop(self) -> None:
         if self.process is None:
