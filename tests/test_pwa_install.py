@@ -13,17 +13,15 @@ import httpx
 import pytest
 
 from tests.bench import pwa
+from tests.pwa_kit import running_site
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[pwa.Site]:
-    try:
-        with pwa.seeded_site() as running:
-            yield running
-    except pwa.NotReady as exc:
-        pytest.fail(str(exc))
+    with running_site() as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, update
 from server.auth.models import Device
 from server.db.base import utcnow
 from tests.bench import pwa
+from tests.pwa_kit import chromium, running_site
 
 TSHIRT, CABLE, _SOAP, MUG = pwa.SKUS
 REF = "DR-2026-0042"
@@ -30,28 +31,16 @@ REF = "DR-2026-0042"
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[pwa.Site]:
-    try:
-        with pwa.seeded_site() as running:
-            if not running.has_sync_endpoints():
-                pytest.fail(
-                    "POST /sync/v1/sync answers 404: server/sync_api is not wired into server/routes.py"
-                )
-            yield running
-    except pwa.NotReady as exc:
-        pytest.fail(str(exc))
+    with running_site() as site:
+        if not site.has_sync_endpoints():
+            pytest.fail("POST /sync/v1/sync answers 404: server/sync_api is not wired into server/routes.py")
+        yield site
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            launched = pwa.launch(p)
-        except pwa.NotReady as exc:
-            pytest.fail(str(exc))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

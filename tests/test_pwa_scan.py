@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.bench import pwa
+from tests.pwa_kit import chromium, running_site
 
 TSHIRT = pwa.SKUS[0]  # ("SKU-TSHIRT-M", "Cotton T-shirt, M", "4800016644801", "EAN13", 20)
 MUG = pwa.SKUS[3]  # a Code 128 label of our own
@@ -32,26 +33,16 @@ LIVE_TRACKS = "window.__streams.flatMap((s) => s.getTracks()).filter((t) => t.re
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[pwa.Site]:
-    try:
-        with pwa.seeded_site() as running:
-            yield running
-    except pwa.NotReady as exc:
-        pytest.fail(str(exc))
+    with running_site() as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     folder = tmp_path_factory.mktemp("camera")
     video = pwa.write_y4m(pwa.barcode_image(TSHIRT[2], TSHIRT[3]), Path(folder) / "ean13.y4m")
-    with sync_playwright() as p:
-        try:
-            launched = pwa.launch(p, camera_file=video)
-        except pwa.NotReady as exc:
-            pytest.fail(str(exc))
+    with chromium(camera_file=video) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.bench import pwa
+from tests.pwa_kit import chromium, running_site
 
 RIDER = ("rider.juan", "rider-pass-2026")
 SUPERVISOR = ("sup.maria", "supervisor-pass-2026")
@@ -24,32 +25,22 @@ SMALL_CONTROLS = """() => [...document.querySelectorAll("button, a, input")]
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[pwa.Site]:
-    try:
-        with pwa.seeded_site() as running:
-            headers = {"Authorization": f"Bearer {pwa.admin_token(running)}"}
-            for (username, password), role in ((RIDER, "rider"), (SUPERVISOR, "supervisor")):
-                httpx.post(
-                    f"{running.url}/api/v1/users",
-                    json={"username": username, "password": password, "role": role},
-                    headers=headers,
-                    timeout=10,
-                ).raise_for_status()
-            yield running
-    except pwa.NotReady as exc:
-        pytest.fail(str(exc))
+    with running_site() as site:
+        headers = {"Authorization": f"Bearer {pwa.admin_token(site)}"}
+        for (username, password), role in ((RIDER, "rider"), (SUPERVISOR, "supervisor")):
+            httpx.post(
+                f"{site.url}/api/v1/users",
+                json={"username": username, "password": password, "role": role},
+                headers=headers,
+                timeout=10,
+            ).raise_for_status()
+        yield site
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            launched = pwa.launch(p)
-        except pwa.NotReady as exc:
-            pytest.fail(str(exc))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize(
