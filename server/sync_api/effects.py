@@ -53,6 +53,7 @@ from sync import (
     DeliveryRecord,
     Flag,
     Note,
+    OpStatus,
     OrderEvent,
     StockDelta,
 )
@@ -243,7 +244,7 @@ def _notes_json(notes: list[Note]) -> str:
 
 def apply_decision(
     world: DbWorld, pending: Pending, info: OpInfo, decision: Decision
-) -> tuple[str, list[Note]]:
+) -> tuple[OpStatus, list[Note]]:
     """Write the decision's effects; returns the op's final status and notes."""
     if decision.outcome == "rejected":
         return "rejected", [Note(decision.reason, decision.message[:MESSAGE])]

@@ -46,6 +46,7 @@ from sync import (
     Note,
     Op,
     OpResult,
+    OpStatus,
     admit,
     judge,
     judge_malformed,
@@ -218,12 +219,12 @@ class _Batch:
         if not self.careful:
             status, notes = self._judge_and_apply(op, decision, info, self.pending)
             self.pending.journal.append(journal_row(info, op, last, status, notes, payload, self.pending.now))
-            return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+            return OpResult(op.seq, status, notes)
         return self._careful(op, decision, info, last, payload)
 
     def _judge_and_apply(
         self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending
-    ) -> tuple[str, list[Note]]:
+    ) -> tuple[OpStatus, list[Note]]:
         if decision is None:
             decision = judge(op, self.world, actor=info.actor)
             if self.world.failure is not None:
@@ -239,7 +240,7 @@ class _Batch:
             pending.flush(self.conn, self.world)
             savepoint.commit()
             self.pending.touched_from(pending)
-            return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+            return OpResult(op.seq, status, notes)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -253,7 +254,7 @@ class _Batch:
         pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
         pending.flush(self.conn, self.world)
         self.pending.touched_from(pending)
-        return OpResult(op.seq, status, notes)  # type: ignore[arg-type]
+        return OpResult(op.seq, status, notes)
 
 
 # admit() only asks whether an op with this id exists; any Journalled stands for "yes".
