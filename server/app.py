@@ -20,7 +20,6 @@ from server.errors import exception_handlers
 from server.logs import configure_logging, request_id_middleware, stamp_response
 from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
-from server.runtime import settle_garbage_collector
 from server.settings import Settings, load_settings
 from server.sync_api.service import sync_lifespan
 
@@ -45,7 +44,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await db.writer_process.start()
         app.state.committer = OrderCommitter(db, settings)
         app.state.tokens = TokenDirectory(db)
-        settle_garbage_collector()
         try:
             yield
         finally:
