@@ -26,7 +26,6 @@ from sqlalchemy.engine import Connection
 from server.db.base import new_id, utcnow
 from server.db.bulk import in_values, insert_rows, update_rows, uuid_order
 from server.exceptions.models import ExceptionRecord
-from server.inventory.count_tasks import finish_counted
 from server.inventory.ledger import Key as StockKey
 from server.inventory.ledger import Movement, add_reserved, post_movements
 from server.inventory.models import Bin, Reservation
@@ -202,8 +201,7 @@ class Pending:
         add_reserved(conn, freed, now=now)
 
     def changes(self, conn: Connection, world: DbWorld) -> Changes:
-        """The new value of every entity this transaction touched (after flush). Count tasks the
-        counts of this transaction completed are closed here too, so their deletions go out with it."""
+        """The new value of every entity this transaction touched (after flush)."""
         out: Changes = dict(self.raised)
         for key in self.bins:
             wh, bin, sku = key
@@ -213,7 +211,6 @@ class Pending:
         # Only orders that are or were a warehouse task, or are on an open run, feed an entity.
         moved = {oid for oid, statuses in self.orders.items() if TASK_STATUSES.intersection(statuses)}
         out.update(order_entities(conn, moved | orders_on_runs(conn, self.orders)))
-        out.update(finish_counted(conn, self.count_warehouses, self.now))  # count tasks now done
         return out
 
 

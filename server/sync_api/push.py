@@ -31,6 +31,7 @@ from server.auth.principal import Principal
 from server.db.base import utcnow
 from server.db.bulk import in_values, update_rows
 from server.db.writer import WriterGone
+from server.inventory.count_tasks import finish_counted
 from server.sync_api.changelog import Head, emit
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
 from server.sync_api.journal import JournalView
@@ -142,7 +143,10 @@ class _Batch:
             ("device_id",),
             [{"device_id": d, "hwm": h, "updated_at": utcnow()} for d, h in sorted(hwms.items())],
         )
-        head = emit(self.conn, self.pending.changes(self.conn, self.world))
+        changes = self.pending.changes(self.conn, self.world)
+        # Count tasks this batch's counts completed are closed, their deletions logged with the rest.
+        changes |= finish_counted(self.conn, self.pending.count_warehouses, self.pending.now)
+        head = emit(self.conn, changes)
         return BatchOutcome(head, outcomes, self.max_hlc)
 
     def _job(self, job: PushJob, hwms: dict[uuid.UUID, int]) -> PushOutcome:
