@@ -66,7 +66,8 @@ class Writes:
     replace_lines_of: set[uuid.UUID] = field(default_factory=set)
     lines: list[dict[str, Any]] = field(default_factory=list)
     release_orders: set[uuid.UUID] = field(default_factory=set)
-    reservations: list[dict[str, Any]] = field(default_factory=list)
+    # Pending reservation rows by order: a later version in the same batch drops its order's rows.
+    reservations: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     history: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     reserved: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
@@ -101,7 +102,7 @@ class Allocator:
         self.stock.take(needs, chosen.id)
         for line in lines:
             for sku_id, qty in line.parts.items():
-                writes.reservations.append(
+                writes.reservations[order_id].append(
                     {
                         "id": new_id(),
                         "order_id": order_id,
@@ -239,13 +240,10 @@ class IngestBatch:
         w = self.writes
         # Reserved earlier in this same batch (a new order, or an earlier version of this one in
         # the batch): those rows are still pending, so they are dropped rather than released.
-        mine = [r for r in w.reservations if r["order_id"] == held.id]
-        if mine:
-            w.reservations = [r for r in w.reservations if r["order_id"] != held.id]
-            for r in mine:
-                key = (r["sku_id"], r["warehouse_id"])
-                w.reserved[key] -= r["qty"]
-                allocator.stock.free[key] = allocator.stock.get(*key) + r["qty"]
+        for r in w.reservations.pop(held.id, []):
+            key = (r["sku_id"], r["warehouse_id"])
+            w.reserved[key] -= r["qty"]
+            allocator.stock.free[key] = allocator.stock.get(*key) + r["qty"]
         if held.inserted:
             return
         w.release_orders.add(held.id)
@@ -530,7 +528,7 @@ def flush(conn: Connection, w: Writes) -> None:
         # their rows as history; their line link is nulled).
         conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
     insert_rows(conn, OrderLine, w.lines)
-    insert_rows(conn, Reservation, w.reservations)
+    insert_rows(conn, Reservation, [r for rows in w.reservations.values() for r in rows])
     insert_rows(conn, OrderStatusChange, w.history)
     insert_rows(conn, ExceptionRecord, w.exceptions)
     add_reserved(conn, dict(w.reserved), now=now)
