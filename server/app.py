@@ -22,12 +22,13 @@ from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
 from server.settings import Settings, load_settings
 from server.sync_api.service import sync_lifespan
+from server.writes import finish
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, finish=finish)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:

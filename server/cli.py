@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from server.settings import load_settings
+from server.writes import finish
 
 
 @click.group()
@@ -39,9 +40,9 @@ def db_restored() -> None:
     from sqlalchemy import insert
 
     from server.audit.models import AuditEntry
+    from server.changes.log import read_head, start_new_epoch
     from server.db import Database
     from server.db.base import utcnow
-    from server.sync_api.changelog import read_head, start_new_epoch
 
     def new_history(conn: Any) -> tuple[str, str]:
         before = read_head(conn)
@@ -58,7 +59,7 @@ def db_restored() -> None:
         return old, epoch
 
     async def run() -> tuple[str, str]:
-        database = Database(load_settings().database_url)
+        database = Database(load_settings().database_url, finish=finish)
         try:
             return await database.run_write(new_history)
         finally:
@@ -73,7 +74,7 @@ def _check_schema_or_exit(url: str) -> None:
     from server.db.migrate import SchemaMismatch, check_schema
 
     async def check() -> None:
-        database = Database(url)
+        database = Database(url, finish=finish)
         try:
             await check_schema(database)
         finally:
@@ -151,7 +152,7 @@ def user_create(username: str, role: str, full_name: str, warehouse: str | None,
     from server.errors import BodegaError
 
     async def create() -> Any:
-        database = Database(load_settings().database_url)
+        database = Database(load_settings().database_url, finish=finish)
         try:
             return await create_user_cli(database, username, password, role, full_name, warehouse)
         finally:
@@ -176,7 +177,7 @@ def verify(repair: bool) -> None:
     from server.inventory import verify as checks
 
     async def run() -> int:
-        database = Database(load_settings().database_url)
+        database = Database(load_settings().database_url, finish=finish)
         try:
 
             def check(conn: Any) -> int:

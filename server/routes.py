@@ -7,6 +7,7 @@ from typing import Any
 from server.auth.controllers import auth_routes
 from server.catalog.controllers import catalog_routes
 from server.channels.controllers import channel_routes
+from server.cod.runs import run_routes
 from server.exceptions.controllers import exception_routes
 from server.health import health, ready
 from server.inventory.controllers import stock_routes
@@ -15,7 +16,6 @@ from server.inventory.locations import location_routes
 from server.orders.controllers import order_routes
 from server.settings import Settings
 from server.sync_api.controllers import sync_routes
-from server.sync_api.runs import run_routes
 from server.web import pwa_routes
 
 

@@ -22,6 +22,7 @@ os.environ.setdefault("BODEGA_WRITER_PROCESS", "0")
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import server.writes  # noqa: F401  (installs the reactions every Database's write transactions end with)
 from server.db.migrate import upgrade
 from server.db.models import metadata
 

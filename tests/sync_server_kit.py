@@ -21,14 +21,15 @@ from sqlalchemy.engine import Connection, Engine
 from server.auth.models import User
 from server.auth.principal import hash_token, new_token
 from server.catalog.models import Sku
+from server.changes.log import scope_entities
 from server.channels.models import Shop
+from server.cod.models import CashBalance
 from server.db.base import new_id
 from server.inventory.models import Bin, StockMovement, Warehouse
 from server.inventory.verify import verify
 from server.orders.models import Order
-from server.sync_api.changelog import scope_entities
 from server.sync_api.client import HttpTransport
-from server.sync_api.models import CashBalance, SyncOp
+from server.sync_api.models import SyncOp
 from sync import HLC, Client, Op, PullResponse
 from tests.conftest import _sync_url
 

@@ -29,7 +29,7 @@ from server.inventory.verify import verify
 from server.orders.ingest import ingest_batch
 from server.orders.models import Order, OrderLine
 from server.orders.schemas import OrderIn
-from server.orders.services import change_status
+from server.orders.transitions import change_status
 from tests.conftest import run
 from tests.factories import World, order_payload, seed_world
 
@@ -166,7 +166,7 @@ class StockMachine(RuleBasedStateMachine):
         assert self.world is not None
         wh = self.world.val if warehouse == "VAL" else self.world.ceb
         move = Movement(self.world.skus[sku].id, wh.id, "receive", qty, actor="prop")
-        self.write(lambda conn: post_stock(conn, [move], "prop"))
+        self.write(lambda conn: post_stock(conn, [move]))
 
     @rule(
         data=st.data(),

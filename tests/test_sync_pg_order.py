@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from server.sync_api.changelog import emit, lock_head, read_head, read_page
+from server.changes.log import emit, lock_head, read_head, read_page
 from tests.conftest import _sync_url, _truncate_postgres
 
 pytestmark = pytest.mark.postgres

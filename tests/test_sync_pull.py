@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from server.auth.models import User
+from server.changes.log import purge_tombstones, start_new_epoch
 from server.db.base import new_id
 from server.inventory.models import Warehouse
-from server.sync_api.changelog import purge_tombstones, start_new_epoch
 from server.sync_api.projector import refresh
 from sync import (
     Change,

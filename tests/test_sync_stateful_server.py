@@ -39,10 +39,10 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from server.app import create_app
+from server.changes.log import start_new_epoch
 from server.db.base import utcnow
 from server.settings import load_settings
 from server.sync_api.blobs import chase_missing_proofs
-from server.sync_api.changelog import start_new_epoch
 from server.sync_api.client import HttpTransport
 from server.sync_api.projector import refresh
 from server.sync_api.verify import log_matches_bins
@@ -454,7 +454,7 @@ class ServerMachine(RuleBasedStateMachine):
 
 
 def _checksum(conn: Any, scope: str) -> str:
-    from server.sync_api.changelog import checksum_hex, read_sums
+    from server.changes.log import checksum_hex, read_sums
 
     return checksum_hex(read_sums(conn, [scope]).get(scope, 0))
 

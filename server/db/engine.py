@@ -9,56 +9,27 @@ Reads use a separate small pool and never block the writer (WAL).
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
-from server.db.checkpoint import WRITER_BACKSTOP_PAGES
+from server.db.reactions import Finish, installed, run_in_transaction
+from server.db.sqlite import prepare_sqlite
+from server.db.transient import is_lost_race
 from server.db.writer import WriterProcess
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA busy_timeout=10000",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-)
-WRITER_CACHE_KB = 65_536
-
-
-def _prepare_sqlite(engine: AsyncEngine | Engine, *, writer: bool) -> None:
-    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-    # Writers: a bigger page cache (the ledgers' indexes stay in memory), and checkpoints left to
-    # the server's checkpoint thread (server/db/checkpoint.py) with a high backstop.
-    writer_pragmas = (
-        (f"PRAGMA cache_size=-{WRITER_CACHE_KB}", f"PRAGMA wal_autocheckpoint={WRITER_BACKSTOP_PAGES}")
-        if writer
-        else ()
-    )
-
-    @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Take transaction control away from the driver so BEGIN is ours to issue.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        for pragma in (*SQLITE_PRAGMAS, *writer_pragmas):
-            cur.execute(pragma)
-        cur.close()
-
-    begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
-
-    @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin_sql)
+LOST_RACE_ATTEMPTS = 5
 
 
 def create_engines(url: str, *, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
@@ -73,8 +44,8 @@ def create_engines(url: str, *, echo: bool = False) -> tuple[AsyncEngine, AsyncE
         reader = create_async_engine(
             url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=4, max_overflow=4
         )
-        _prepare_sqlite(writer, writer=True)
-        _prepare_sqlite(reader, writer=False)
+        prepare_sqlite(writer, writer=True)
+        prepare_sqlite(reader, writer=False)
         return writer, reader
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=False)
     return engine, engine
@@ -90,8 +61,10 @@ class Database:
     engine's greenlet bridge (AsyncConnection.run_sync) over asyncpg.
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, finish: Finish | None = None) -> None:
         self.url = url
+        # The reactions every write transaction ends with (server/db/reactions.py).
+        self.finish = finish or installed()
         self.writer, self.reader = create_engines(url, echo=echo)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         database = make_url(url).database if self.is_sqlite else None
@@ -105,28 +78,48 @@ class Database:
             self._sync_writer = create_engine(
                 sync_url, echo=echo, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60
             )
-            _prepare_sqlite(self._sync_writer, writer=True)
+            prepare_sqlite(self._sync_writer, writer=True)
             self._write_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bodega-writer")
 
     async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(conn, *args) in one write transaction that commits when fn returns."""
+        """Run fn(conn, *args) in one write transaction, ending with the reactions, that commits
+        when they return."""
+        result, _ = await self.run_write_reacting(fn, *args)
+        return result
+
+    async def run_write_reacting(self, fn: Callable[..., T], *args: Any) -> tuple[T, Any]:
+        """`run_write`, also answering what the reactions did (None without reactions)."""
+        call = (self.finish, fn, args)
         if self._sync_writer is not None and self._write_thread is not None:
             engine = self._sync_writer
 
-            def in_transaction() -> T:
+            def in_transaction() -> tuple[T, Any]:
                 with engine.begin() as conn:
-                    return fn(conn, *args)
+                    return run_in_transaction(conn, *call)
 
             return await asyncio.get_running_loop().run_in_executor(self._write_thread, in_transaction)
-        async with self.writer.begin() as conn:
-            return await conn.run_sync(fn, *args)
+        for attempt in range(1, LOST_RACE_ATTEMPTS + 1):
+            try:
+                async with self.writer.begin() as conn:
+                    return await conn.run_sync(run_in_transaction, *call)
+            except DBAPIError as exc:
+                # PostgreSQL rolled the whole transaction back (deadlock, serialization): try again
+                # rather than answer 500; the winner's commit is what we wait for.
+                if attempt == LOST_RACE_ATTEMPTS or not is_lost_race(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+        raise AssertionError("unreachable")
 
     async def run_hot_write(self, fn: Callable[..., T], *args: Any) -> T:
         """Like run_write, in the writer process when there is one. fn must be a module-level
         function and its arguments picklable."""
+        result, _ = await self.run_hot_write_reacting(fn, *args)
+        return result
+
+    async def run_hot_write_reacting(self, fn: Callable[..., T], *args: Any) -> tuple[T, Any]:
         if self.writer_process is not None:
-            return await self.writer_process.call(fn, *args)
-        return await self.run_write(fn, *args)
+            return await self.writer_process.call(run_in_transaction, self.finish, fn, args)
+        return await self.run_write_reacting(fn, *args)
 
     async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a synchronous reader fn(conn, *args) (used by checks that share code with writers)."""

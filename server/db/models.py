@@ -3,27 +3,22 @@
 from server.audit.models import AuditEntry
 from server.auth.models import Device, LoginAttempt, User
 from server.catalog.models import Barcode, BundleComponent, Sku
+from server.changes.models import SyncChange, SyncLogHead, SyncScopeSum
 from server.channels.models import Listing, Shop
+from server.cod.models import CashBalance, CashLedgerEntry, DeliveryAttempt, DeliveryRun, ProofLink, RunStop
 from server.db.base import Base
 from server.exceptions.models import ExceptionRecord
-from server.inventory.models import Bin, BinBalance, Reservation, StockBalance, StockMovement, Warehouse
-from server.orders.models import Order, OrderLine, OrderStatusChange, RejectedPayload
-from server.sync_api.models import (
+from server.inventory.models import (
+    Bin,
+    BinBalance,
     BinCount,
-    CashBalance,
-    CashLedgerEntry,
-    DeliveryAttempt,
-    DeliveryRun,
-    ProofLink,
-    RunStop,
-    SyncBlob,
-    SyncChange,
-    SyncDevice,
-    SyncLogHead,
-    SyncOp,
-    SyncRefused,
-    SyncScopeSum,
+    Reservation,
+    StockBalance,
+    StockMovement,
+    Warehouse,
 )
+from server.orders.models import Order, OrderLine, OrderStatusChange, RejectedPayload
+from server.sync_api.models import SyncBlob, SyncDevice, SyncOp, SyncRefused
 
 metadata = Base.metadata
 

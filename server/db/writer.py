@@ -41,13 +41,13 @@ def _serve(url: str, pipe: Pipe) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import QueuePool
 
-    from server.db.engine import _prepare_sqlite
+    from server.db.sqlite import prepare_sqlite
     from server.runtime import settle_garbage_collector
 
     engine = create_engine(
         make_url(url).set(drivername="sqlite"), poolclass=QueuePool, pool_size=1, max_overflow=0
     )
-    _prepare_sqlite(engine, writer=True)
+    prepare_sqlite(engine, writer=True)
     settle_garbage_collector()
     # Ctrl+C in a terminal signals the whole process group: the server shuts down gracefully and
     # closes this writer last (a None on the pipe, or EOF if the server itself is killed). Dying

@@ -23,14 +23,15 @@ from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Bin, Warehouse
 from server.orders.ingest import IngestBatch
 from server.orders.schemas import IngestResult
-from server.orders.services import change_status
+from server.orders.transitions import change_status
+from server.writes import finish
 
 MARKER = "demo.loaded"
 ACTOR = "demo"
 
 
 async def load_demo(url: str, seed: int = 2026) -> str:
-    db = Database(url)
+    db = Database(url, finish=finish)
     try:
         async with db.read() as session:
             if await session.scalar(select(AuditEntry.id).where(AuditEntry.action == MARKER)) is not None:

@@ -15,13 +15,12 @@ from sqlalchemy.orm import aliased
 from server.catalog.models import Sku
 from server.db import Database
 from server.db.base import utcnow
+from server.db.touched import touched
 from server.errors import Conflict, FieldError, NotFound
 from server.exceptions.models import ExceptionRecord
 from server.exceptions.schemas import ExceptionOut, ExceptionStatus, ResolveIn
 from server.inventory.models import Warehouse
 from server.pagination import Page, PageParams
-from server.sync_api.changelog import emit
-from server.sync_api.projector import exception_entities
 
 _SKU = aliased(Sku)
 _WAREHOUSE = aliased(Warehouse)
@@ -95,7 +94,7 @@ def resolve(conn: Connection, exception_id: uuid.UUID, data: ResolveIn, actor: s
         .where(ExceptionRecord.id == exception_id)
         .values(status="resolved", resolved_at=now, resolved_by=actor, resolution=data.resolution)
     )
-    emit(conn, exception_entities(conn, [exception_id]))  # last: it holds the log's head to commit
+    touched(conn).exceptions.add(exception_id)  # it leaves the supervisors' phones
     return now
 
 

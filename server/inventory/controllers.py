@@ -1,16 +1,17 @@
 """HTTP endpoints for stock: receipts, adjustments, balances, the movement ledger, safety buffers."""
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from server.auth.principal import ADMIN, MANAGERS, STAFF, Principal
 from server.catalog.models import Sku
 from server.db import Database
+from server.inventory.ledger import Movement
 from server.inventory.models import Bin, StockBalance, StockMovement, Warehouse
 from server.inventory.schemas import (
     AdjustmentIn,
@@ -85,7 +86,7 @@ class StockController(Controller):
             ref_id=data.reference[:64],
             actor=request.user.actor,
         )
-        return await db.run_write(post)
+        return await _posted(db, post)
 
     @post("/adjustments", opt=ADMIN, summary="Correct stock by a signed quantity, with a reason")
     async def adjust(
@@ -102,18 +103,13 @@ class StockController(Controller):
             ref_id="",
             actor=request.user.actor,
         )
-        return await db.run_write(post)
+        return await _posted(db, post)
 
     @post("/transfers", opt=MANAGERS, summary="Move free stock from one warehouse to another")
     async def move_between(
         self, request: Request[Principal, Any, Any], db: Database, data: TransferIn
     ) -> PostedOut:
-        actor = request.user.actor
-
-        def move(conn: Connection) -> PostedOut:
-            return posted(conn, *transfer(conn, data, actor))
-
-        return await db.run_write(move)
+        return await _posted(db, transfer, data, request.user.actor)
 
     @put(
         "/{warehouse:str}/{sku:str}/buffer",
@@ -175,3 +171,10 @@ class StockController(Controller):
 
 
 stock_routes: list[Any] = [StockController]
+
+
+async def _posted(db: Database, fn: Callable[..., list[Movement]], *args: Any) -> PostedOut:
+    """Post, then answer with the balances as they stand after the reactions (held orders that
+    the stock let through have taken theirs)."""
+    moves, reactions = await db.run_write_reacting(fn, *args)
+    return await db.run_read(posted, moves, reactions.allocated if reactions else [])

@@ -23,15 +23,15 @@ from sqlalchemy.engine import Connection
 
 from server.auth.principal import MANAGERS, STAFF, Principal
 from server.catalog.models import Sku
+from server.changes.log import Changes, EntityKey
+from server.changes.scopes import wh_scope
 from server.db import Database
 from server.db.base import new_id, utcnow
+from server.db.touched import touched
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
-from server.inventory.models import Bin, CountTask, Warehouse
+from server.inventory.models import Bin, BinCount, CountTask, Warehouse
 from server.inventory.schemas import Code
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
-from server.sync_api.changelog import Changes, EntityKey, emit
-from server.sync_api.models import BinCount
-from server.sync_api.scopes import wh_scope
 
 TaskStatus = Literal["open", "done"]
 
@@ -103,7 +103,7 @@ def create_task(conn: Connection, data: CountTaskIn, actor: str) -> uuid.UUID:
         "created_at": utcnow(),
     }
     conn.execute(insert(CountTask).values(**task))
-    emit(conn, dict([_entity(task_id, data.warehouse, _value(data.bin, skus, title))]))
+    touched(conn).changes.update([_entity(task_id, data.warehouse, _value(data.bin, skus, title))])
     return task_id
 
 
@@ -123,7 +123,7 @@ def close_task(conn: Connection, task_id: uuid.UUID, actor: str) -> None:
         .where(CountTask.id == task_id)
         .values(status="done", done_at=utcnow(), done_by=actor)
     )
-    emit(conn, dict([_entity(task_id, row[1], None)]))
+    touched(conn).changes.update([_entity(task_id, row[1], None)])
 
 
 def finish_counted(conn: Connection, warehouse_ids: Iterable[uuid.UUID], now: datetime) -> Changes:

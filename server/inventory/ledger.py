@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,16 @@ from sqlalchemy.engine import Connection
 
 from server.clock import server_event_key
 from server.db.base import utcnow
-from server.db.bulk import insert_rows, to_uuid, update_rows, upsert_rows, uuid_list_param, uuid_order
+from server.db.bulk import (
+    in_values,
+    insert_rows,
+    to_uuid,
+    update_rows,
+    upsert_rows,
+    uuid_list_param,
+    uuid_order,
+)
+from server.db.touched import touched
 from server.inventory.models import BinBalance, Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
@@ -117,6 +126,7 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
         add=("on_hand",),
     )
     _post_bins(conn, movements, now)
+    touched(conn).freed.update(k for k, d in deltas.items() if d > 0)
     insert_rows(
         conn,
         StockMovement,
@@ -167,10 +177,14 @@ def _post_bins(conn: Connection, movements: Sequence[Movement], now: datetime) -
         )
 
 
-def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | None = None) -> None:
+def add_reserved(
+    conn: Connection, deltas: dict[Key, int], *, now: datetime | None = None, frees: bool = True
+) -> None:
     """Move the reserved counters by these deltas, in key order.
 
-    Reservation rows are written by the caller in the same transaction; verify checks they agree.
+    A key whose reserved count falls has more free stock, unless the units left with it (`frees`
+    false: a shipment): held orders get another try at it when the transaction ends.
+    Reservation rows are written beside this, in the same transaction; verify checks they agree.
     """
     at = now or utcnow()
     changes = [
@@ -179,29 +193,49 @@ def add_reserved(conn: Connection, deltas: dict[Key, int], *, now: datetime | No
         if d != 0
     ]
     update_rows(conn, StockBalance, ("sku_id", "warehouse_id"), changes, add=("reserved",))
+    if frees:
+        touched(conn).freed.update(k for k, d in deltas.items() if d < 0)
 
 
-def release_reservations(
-    conn: Connection, order_ids: Sequence[uuid.UUID], *, status: str = "released", now: datetime | None = None
+def reserve(
+    conn: Connection, rows: Sequence[dict[str, Any]], deltas: dict[Key, int], *, now: datetime
+) -> None:
+    """Write new reservation rows and move the counters by `deltas` (which may also carry the
+    units given back by reservations closed in the same transaction)."""
+    insert_rows(conn, Reservation, rows)
+    add_reserved(conn, deltas, now=now)
+
+
+def close_reservations(
+    conn: Connection,
+    order_ids: Collection[uuid.UUID],
+    *,
+    status: str,
+    now: datetime | None = None,
+    counters: bool = True,
 ) -> dict[Key, int]:
-    """Close every active reservation of these orders and give the units back. Returns what was freed."""
+    """Close every active reservation of these orders: `released` gives the units back to sell,
+    `shipped` says they left with the parcel (on hand falls by its own movements). Returns the
+    units per (sku, warehouse). The one place reservations close. `counters` false: the caller
+    moves the reserved counters itself, with its new reservations (ingestion's `reserve`)."""
     if not order_ids:
         return {}
     now = now or utcnow()
-    rows = (
-        conn.execute(
-            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
-                Reservation.order_id.in_(order_ids), Reservation.status == "active"
-            )
+    ids = sorted(order_ids, key=uuid_order)
+    rows = conn.execute(
+        select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
+            in_values(conn, Reservation.order_id, ids), Reservation.status == "active"
         )
     ).all()
-    freed: dict[Key, int] = defaultdict(int)
+    units: dict[Key, int] = defaultdict(int)
     for sku_id, warehouse_id, qty in rows:
-        freed[(sku_id, warehouse_id)] += qty
-    conn.execute(
-        update(Reservation)
-        .where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
-        .values(status=status, closed_at=now)
-    )
-    add_reserved(conn, {k: -q for k, q in freed.items()}, now=now)
-    return dict(freed)
+        units[(sku_id, warehouse_id)] += int(qty)
+    if units:
+        conn.execute(
+            update(Reservation)
+            .where(in_values(conn, Reservation.order_id, ids), Reservation.status == "active")
+            .values(status=status, closed_at=now)
+        )
+        if counters:
+            add_reserved(conn, {k: -q for k, q in units.items()}, now=now, frees=status == "released")
+    return dict(units)

@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.address import region_code
 from server.auth.principal import ADMIN, STAFF
+from server.changes.log import emit
 from server.db import Database
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.inventory.entities import location_entities
 from server.inventory.location_schemas import (
     BinIn,
     BinOut,
@@ -32,8 +34,6 @@ from server.inventory.location_schemas import (
 )
 from server.inventory.models import Bin, Warehouse
 from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, fetch_page
-from server.sync_api.changelog import emit
-from server.sync_api.projector import location_entities
 
 # ---------------------------------------------------------------------------------------------
 # Warehouses
@@ -269,7 +269,7 @@ async def update_bin(db: Database, warehouse_code: str, bin_code: str, data: Bin
 
 
 def _log_location(conn: Connection, bin_id: uuid.UUID) -> None:
-    emit(conn, location_entities(conn, [bin_id]))
+    emit(conn, location_entities(conn, [bin_id]))  # last: it holds the log's head to commit
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, BigIntPK, JSONDoc, UTCDateTime, new_id, utcnow
 
+# "<16 hex HLC>~<origin>": the event key the judging rules order facts by (sync/_hlc.py).
+EVENT_KEY = 96
+
 # Kinds of stock movement. qty is the signed change to on hand in the warehouse.
 MOVEMENT_KINDS = (
     "receive",  # goods in from a supplier or inbound shipment
@@ -176,3 +179,16 @@ class CountTask(Base):
     done_by: Mapped[str | None] = mapped_column(String(64))  # who closed it, or "counted"
 
     __table_args__ = (Index("ix_count_tasks_open", "warehouse_id", "status"),)
+
+
+class BinCount(Base):
+    """The latest cycle count (by event key) of a SKU in a bin: what the count rule orders against."""
+
+    __tablename__ = "bin_counts"
+
+    bin_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bins.id"), primary_key=True)
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    counted_at: Mapped[str] = mapped_column(String(EVENT_KEY))
+    counted: Mapped[int] = mapped_column(BigInteger)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Stock receipts, adjustments and balances, as an admin or an integration posts them over HTTP."""
+"""Stock receipts, adjustments, transfers and balances, as an admin or an integration posts them."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from typing import Any
 from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from server.catalog.models import BundleComponent, Sku
+from server.catalog.models import Sku
 from server.db.base import utcnow
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.ledger import Movement, lock_balances, post_movements
 from server.inventory.models import Bin, StockBalance, Warehouse
 from server.inventory.schemas import BalanceOut, PostedOut, StockLineIn, TransferIn
-from server.orders.ingest import reallocate
-from server.orders.models import Order, OrderLine
 
 MAX_LINES = 1000
 MAX_QTY = 10_000_000
@@ -102,27 +100,12 @@ def movements_for(
     return out
 
 
-def held_orders_needing(conn: Connection, sku_ids: set[uuid.UUID]) -> list[uuid.UUID]:
-    """Held orders with a line for one of these SKUs, directly or through a bundle."""
-    bundles = select(BundleComponent.bundle_sku_id).where(BundleComponent.component_sku_id.in_(sku_ids))
-    stmt = (
-        select(Order.id)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.status == "on_hold", or_(OrderLine.sku_id.in_(sku_ids), OrderLine.sku_id.in_(bundles)))
-        .distinct()
-    )
-    return [row[0] for row in (conn.execute(stmt)).all()]
-
-
-def post_stock(conn: Connection, movements: list[Movement], actor: str) -> list[uuid.UUID]:
-    """Post movements; incoming stock then gets a chance to release held orders, oldest first."""
+def post_stock(conn: Connection, movements: list[Movement]) -> list[Movement]:
+    """Post movements (balances locked in key order first). Stock that arrives lets held orders
+    through when the transaction ends (server/writes.py), whichever path posted it."""
     lock_balances(conn, {(m.sku_id, m.warehouse_id) for m in movements})
     post_movements(conn, movements)
-    arrived = {m.sku_id for m in movements if m.qty > 0}
-    if not arrived:
-        return []
-    held = held_orders_needing(conn, arrived)
-    return [r.id for r in reallocate(conn, held, actor)] if held else []
+    return movements
 
 
 def post_lines(
@@ -136,8 +119,8 @@ def post_lines(
     ref_type: str,
     ref_id: str,
     actor: str,
-) -> PostedOut:
-    """A receipt or an adjustment: check the lines, post them, let held orders through."""
+) -> list[Movement]:
+    """A receipt or an adjustment: check the lines and post them."""
     moves = movements_for(
         conn,
         warehouse,
@@ -149,7 +132,7 @@ def post_lines(
         ref_id=ref_id,
         actor=actor,
     )
-    return posted(conn, moves, post_stock(conn, moves, actor))
+    return post_stock(conn, moves)
 
 
 def posted(conn: Connection, moves: list[Movement], allocated: list[uuid.UUID]) -> PostedOut:
@@ -218,11 +201,11 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
     return balance_out(row)
 
 
-def transfer(conn: Connection, data: TransferIn, actor: str) -> tuple[list[Movement], list[uuid.UUID]]:
+def transfer(conn: Connection, data: TransferIn, actor: str) -> list[Movement]:
     """Move stock between warehouses in one transaction: out of one, into the other.
 
     Only units free to sell may leave: reserved units belong to orders and the buffer is held back.
-    Returns the movements and the held orders the arriving stock let through.
+    Returns the movements.
     """
     if data.from_warehouse == data.to_warehouse:
         raise InvalidInput("same warehouse", [FieldError("to_warehouse", "must differ from from_warehouse")])
@@ -271,4 +254,4 @@ def transfer(conn: Connection, data: TransferIn, actor: str) -> tuple[list[Movem
     if errors:
         raise Conflict(f"not enough free stock in {data.from_warehouse}", errors)
     moves = outgoing + incoming
-    return moves, post_stock(conn, moves, actor)
+    return post_stock(conn, moves)

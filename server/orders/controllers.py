@@ -27,7 +27,7 @@ from server.orders.schemas import (
     OrderOut,
     StatusChangeIn,
 )
-from server.orders.services import change_status
+from server.orders.transitions import change_status
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}

@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, select, text, tuple_, update
+from sqlalchemy import String, bindparam, delete, func, select, text, tuple_
 from sqlalchemy.engine import Connection
 
+from server.changes.log import Changes
+from server.changes.scopes import order_ref, wh_scope
 from server.db.base import new_id, utcnow
 from server.db.bulk import insert_rows, update_rows
+from server.db.touched import touched
 from server.errors import BodegaError
-from server.exceptions.models import ExceptionRecord
-from server.inventory.ledger import Key, add_reserved, lock_balances
+from server.exceptions.raising import exception_row, raise_exceptions
+from server.inventory.ledger import Key, close_reservations, lock_balances, reserve
 from server.inventory.models import Reservation, Warehouse
 from server.orders.allocation import (
     Availability,
@@ -34,13 +37,11 @@ from server.orders.allocation import (
     choose_warehouse,
     hold_reason,
 )
-from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
-from server.orders.models import Order, OrderLine, OrderStatusChange
+from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE, TASK_STATUSES
+from server.orders.models import Order, OrderLine
 from server.orders.schemas import IngestResult, OrderIn
+from server.orders.transitions import Transitions
 from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
-from server.sync_api.changelog import Changes, emit
-from server.sync_api.projector import exception_entities, order_entities
-from server.sync_api.scopes import TASK_STATUSES, order_ref, wh_scope
 
 
 @dataclass
@@ -155,6 +156,7 @@ class IngestBatch:
         # `now` lets an importer replay orders at the time they really arrived.
         self.now = now or utcnow()
         self.writes = Writes()
+        self.moves = Transitions(actor, now=self.now)
         self.results: list[IngestResult | BodegaError] = []
         self._reservations_by_order: dict[uuid.UUID, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -182,7 +184,7 @@ class IngestBatch:
                 self.results.append(item)
                 continue
             self.results.append(self._ingest_one(item, held, allocator, release_keys))
-        flush(conn, self.writes)
+        flush(conn, self.writes, self.moves)
         return self.results
 
     def _lock_existing(self, valid: list[ResolvedOrder]) -> dict[tuple[uuid.UUID, str], KnownOrder]:
@@ -252,30 +254,17 @@ class IngestBatch:
             allocator.stock.free[key] = allocator.stock.get(*key) + qty
 
     def _history(self, order_id: uuid.UUID, from_status: str | None, to_status: str, reason: str) -> None:
-        self.writes.history.append(
-            {
-                "order_id": order_id,
-                "from_status": from_status,
-                "to_status": to_status,
-                "actor": self.actor,
-                "reason": reason[:255],
-                "at": self.now,
-            }
-        )
+        self.moves.record(order_id, from_status, to_status, reason)
 
     def _exception(self, kind: str, message: str, order_id: uuid.UUID, **details: Any) -> None:
         self.writes.exceptions.append(
-            {
-                "id": new_id(),
-                "kind": kind,
-                "status": "open",
-                "message": message[:500],
-                "order_id": order_id,
-                "sku_id": None,
-                "warehouse_id": None,
-                "details": {k: str(v) for k, v in details.items()},
-                "created_at": self.now,
-            }
+            exception_row(
+                kind,
+                message,
+                now=self.now,
+                order_id=order_id,
+                details={k: str(v) for k, v in details.items()},
+            )
         )
 
     def _place(
@@ -505,37 +494,29 @@ def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
     ]
 
 
-def flush(conn: Connection, w: Writes) -> None:
-    now = utcnow()
-    # The orders' sync entities (pick tasks, rider stops) and the exceptions raised are logged below
-    # in this transaction, so the projector has nothing left to do for them: the work is spread over
-    # every batch, not piled into one long projector round that stalls ingestion every few seconds.
+def flush(conn: Connection, w: Writes, moves: Transitions) -> None:
+    now = moves.now
+    # The new orders' pick tasks are noted from the rows in hand, so the reactions that end the
+    # transaction log them without reading them back; changed orders are noted by their id.
     for row in (*w.new_orders, *w.changed_orders.values()):
         row["logged_at"] = row["updated_at"]
-    for row in w.exceptions:
-        row["logged_at"] = row["created_at"]
     insert_rows(conn, Order, w.new_orders)
     if w.changed_orders:
         update_rows(conn, Order, ("id",), list(w.changed_orders.values()))
-    if w.release_orders:
-        conn.execute(
-            update(Reservation)
-            .where(Reservation.order_id.in_(sorted(w.release_orders)), Reservation.status == "active")
-            .values(status="released", closed_at=now)
-        )
+    close_reservations(conn, w.release_orders, status="released", now=now, counters=False)
     if w.replace_lines_of:
         # The channel changed the items: lines are replaced wholesale (released reservations keep
         # their rows as history; their line link is nulled).
         conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
     insert_rows(conn, OrderLine, w.lines)
-    insert_rows(conn, Reservation, [r for rows in w.reservations.values() for r in rows])
-    insert_rows(conn, OrderStatusChange, w.history)
-    insert_rows(conn, ExceptionRecord, w.exceptions)
-    add_reserved(conn, dict(w.reserved), now=now)
-    if w.new_orders or w.changed_orders or w.exceptions:
-        changes = new_order_tasks(w) | order_entities(conn, list(w.changed_orders))
-        changes |= exception_entities(conn, [e["id"] for e in w.exceptions])
-        emit(conn, changes)  # last: it holds the change log's head to commit
+    # The released units were already counted back in `w.reserved` by the batch (it allocates
+    # against them): only the rows close here, the counters move once, with the new reservations.
+    reserve(conn, [r for rows in w.reservations.values() for r in rows], dict(w.reserved), now=now)
+    moves.flush(conn)
+    raise_exceptions(conn, w.exceptions)
+    note = touched(conn)
+    note.changes.update(new_order_tasks(w))
+    note.orders.update(w.changed_orders)
 
 
 def new_order_tasks(w: Writes) -> Changes:
@@ -600,5 +581,5 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
                 warehouse=code,
             )
         )
-    flush(conn, batch.writes)
+    flush(conn, batch.writes, batch.moves)
     return results

@@ -49,3 +49,7 @@ def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final status)"
         raise IllegalTransition(f"an order that is {current} cannot become {target}; allowed next: {allowed}")
+
+
+# Order statuses in which an order is work for its warehouse (a task on the warehouse's phones).
+TASK_STATUSES = frozenset({"allocated", "picking", "packed"})

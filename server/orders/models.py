@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,6 +62,13 @@ class Order(Base):
         CheckConstraint("cod_amount >= 0", name="cod_not_negative"),
         CheckConstraint("payment_method IN ('cod', 'prepaid')", name="payment_method_known"),
         Index("ix_orders_placed_at", "placed_at"),
+        # Held orders, for the reaction that retries them when stock is freed (server/writes.py).
+        Index(
+            "ix_orders_on_hold",
+            "placed_at",
+            postgresql_where=text("status = 'on_hold'"),
+            sqlite_where=text("status = 'on_hold'"),
+        ),
     )
 
 

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from server.changes.log import emit, lock_head
+from server.cod.models import ProofLink
 from server.db.base import new_id, utcnow
 from server.db.bulk import insert_rows
+from server.db.sql import upsert_rows
+from server.exceptions.entities import exception_entities
 from server.exceptions.models import ExceptionRecord
-from server.sync_api.changelog import emit, lock_head
-from server.sync_api.models import ProofLink, SyncBlob
-from server.sync_api.projector import exception_entities
-from server.sync_api.sql import upsert_rows
+from server.sync_api.models import SyncBlob
 from sync import ProtocolError, blob_hash, is_blob_id
 
 MAX_BLOB_BYTES = 8 << 20  # a phone photo, compressed by the app before upload

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import structlog
 
 from server.db import Database
-from server.sync_api.push import BatchOutcome, PushJob, PushOutcome, apply_batch, is_transient
+from server.db.transient import is_transient
+from server.sync_api.push import BatchOutcome, PushJob, PushOutcome, apply_batch
 
 log = structlog.get_logger("bodega.sync.committer")
 

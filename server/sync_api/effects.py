@@ -20,30 +20,21 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.db.base import new_id, utcnow
-from server.db.bulk import in_values, insert_rows, update_rows, uuid_order
-from server.exceptions.models import ExceptionRecord
-from server.inventory.ledger import Key as StockKey
-from server.inventory.ledger import Movement, add_reserved, post_movements
-from server.inventory.models import Bin, Reservation
+from server.changes.scopes import bin_key, wh_scope
+from server.cod.cash import cash_entry, post_cash
+from server.cod.deliveries import link_proofs, record_attempts
+from server.db.base import utcnow
+from server.db.bulk import insert_rows
+from server.db.touched import touched
+from server.exceptions.raising import exception_row, raise_exceptions
+from server.inventory.counts import record_counts
+from server.inventory.ledger import Movement, post_movements
+from server.inventory.models import Bin
 from server.orders.lifecycle import TRANSITIONS
-from server.orders.models import Order, OrderStatusChange
-from server.sync_api.changelog import Changes
-from server.sync_api.models import (
-    BinCount,
-    CashBalance,
-    CashLedgerEntry,
-    DeliveryAttempt,
-    ProofLink,
-    SyncOp,
-    SyncRefused,
-)
-from server.sync_api.projector import order_entities, orders_on_runs
-from server.sync_api.scopes import EXCEPTIONS, TASK_STATUSES, bin_key, cash_scope, exception_value, wh_scope
-from server.sync_api.sql import upsert_rows
+from server.orders.transitions import Transitions
+from server.sync_api.models import SyncOp, SyncRefused
 from server.sync_api.world import DbWorld, Key
 from sync import (
     BinCounted,
@@ -93,6 +84,9 @@ class OpInfo(NamedTuple):
 
 @dataclass
 class Pending:
+    """The rows one push transaction (or one op's savepoint) will write, queued while its ops are
+    judged and written by the domains' writers in `flush`."""
+
     # One timestamp for every row of the transaction: they were all written at once.
     now: datetime = field(default_factory=utcnow)
     journal: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
@@ -101,59 +95,38 @@ class Pending:
     counts: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = field(
         default_factory=dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]
     )
+    count_warehouses: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # counts taken here
     cash_entries: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     deliveries: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     proofs: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     exceptions: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
-    order_status: dict[uuid.UUID, str] = field(default_factory=dict[uuid.UUID, str])
-    history: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
-    shipped: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
-    # What the change log must hear about once the rows are written.
-    bins: set[Key] = field(default_factory=set[Key])
-    holders: set[str] = field(default_factory=set[str])
-    orders: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict[uuid.UUID, tuple[str, str]])
-    raised: Changes = field(default_factory=dict[tuple[str, str, str], Any])
-    count_warehouses: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # counts taken here
-
-    def touched_from(self, other: Pending) -> None:
-        self.bins |= other.bins
-        self.holders |= other.holders
-        for oid, (was, now) in other.orders.items():
-            self.orders[oid] = (self.orders.get(oid, (was, now))[0], now)
-        self.raised.update(other.raised)
-        self.count_warehouses |= other.count_warehouses
+    # Order moves: the stock of a handover or a return moved by the op's own stock facts.
+    moves: Transitions = field(default_factory=lambda: Transitions("sync", stock_by_facts=True))
+    bins: set[Key] = field(default_factory=set[Key])  # bins whose units changed, for the phones
 
     def flush(self, conn: Connection, world: DbWorld) -> None:
-        """Write everything queued, parents before children. Leaves only the touched sets."""
+        """Write everything queued through the domains' writers, parents before children."""
         now = self.now
+        self.moves.now = now
         insert_rows(conn, Bin, world.created_bins)
         world.created_bins = []
         post_movements(conn, self.movements, now=now)
-        upsert_rows(
-            conn,
-            BinCount,
-            ("bin_id", "sku_id"),
-            list(self.counts.values()),
-            update=("counted_at", "counted", "op_id", "updated_at"),
-        )
-        insert_rows(conn, CashLedgerEntry, self.cash_entries)
-        if self.cash_entries:
-            # Absolute values from the world: exact, because the rows are locked (PostgreSQL) or the
-            # whole database is (SQLite) from the moment they were read.
-            holders = sorted({e["holder"] for e in self.cash_entries})
-            upsert_rows(
-                conn,
-                CashBalance,
-                ("holder",),
-                [{"holder": h, "amount": world.cash(h), "updated_at": now} for h in holders],
-                update=("amount", "updated_at"),
-            )
-        self._write_orders(conn, now)
-        insert_rows(conn, DeliveryAttempt, self.deliveries)
-        insert_rows(conn, ProofLink, self.proofs)
-        insert_rows(conn, ExceptionRecord, self.exceptions)
+        record_counts(conn, list(self.counts.values()), self.count_warehouses)
+        # Absolute balances from the world: exact, because the rows are locked (PostgreSQL) or the
+        # whole database is (SQLite) from the moment they were read.
+        holders = {e["holder"] for e in self.cash_entries}
+        post_cash(conn, self.cash_entries, {h: world.cash(h) for h in holders}, now=now)
+        self.moves.flush(conn)
+        record_attempts(conn, self.deliveries)
+        link_proofs(conn, self.proofs)
+        raise_exceptions(conn, self.exceptions)
         insert_rows(conn, SyncOp, self.journal)
         insert_rows(conn, SyncRefused, self.refused)
+        # The phones hear of every bin this push moved, with the value the world holds now.
+        note = touched(conn)
+        for key in self.bins:
+            wh, bin, sku = key
+            note.changes[(wh_scope(wh), "bin", bin_key(bin, sku))] = world.qty(key) or None
         for rows in (
             self.journal,
             self.refused,
@@ -162,56 +135,11 @@ class Pending:
             self.deliveries,
             self.proofs,
             self.exceptions,
-            self.history,
         ):
             rows.clear()
         self.counts.clear()
-        self.order_status.clear()
-        self.shipped.clear()
-
-    def _write_orders(self, conn: Connection, now: datetime) -> None:
-        update_rows(
-            conn,
-            Order,
-            ("id",),
-            [
-                {"id": oid, "status": s, "updated_at": now}
-                for oid, s in sorted(self.order_status.items(), key=lambda i: i[0].int)
-            ],
-        )
-        insert_rows(conn, OrderStatusChange, self.history)
-        if not self.shipped:
-            return
-        # The parcel left: its reservations close as shipped. The stock itself left through the
-        # handover op's own movements (from staging), so no movement is posted here.
-        ids = sorted(self.shipped, key=uuid_order)
-        rows = conn.execute(
-            select(Reservation.sku_id, Reservation.warehouse_id, Reservation.qty).where(
-                in_values(conn, Reservation.order_id, ids), Reservation.status == "active"
-            )
-        ).all()
-        freed: dict[StockKey, int] = {}
-        for sku_id, wh_id, qty in rows:
-            freed[(sku_id, wh_id)] = freed.get((sku_id, wh_id), 0) - int(qty)
-        conn.execute(
-            update(Reservation)
-            .where(in_values(conn, Reservation.order_id, ids), Reservation.status == "active")
-            .values(status="shipped", closed_at=now)
-        )
-        add_reserved(conn, freed, now=now)
-
-    def changes(self, conn: Connection, world: DbWorld) -> Changes:
-        """The new value of every entity this transaction touched (after flush)."""
-        out: Changes = dict(self.raised)
-        for key in self.bins:
-            wh, bin, sku = key
-            out[(wh_scope(wh), "bin", bin_key(bin, sku))] = world.qty(key) or None
-        for holder in self.holders:
-            out[(cash_scope(holder), "cash", holder)] = world.cash(holder) or None
-        # Only orders that are or were a warehouse task, or are on an open run, feed an entity.
-        moved = {oid for oid, statuses in self.orders.items() if TASK_STATUSES.intersection(statuses)}
-        out.update(order_entities(conn, moved | orders_on_runs(conn, self.orders)))
-        return out
+        self.count_warehouses.clear()
+        self.bins.clear()
 
 
 def journal_row(
@@ -325,45 +253,22 @@ def _stock(world: DbWorld, pending: Pending, info: OpInfo, e: StockDelta | BinCo
 
 
 def _cash(world: DbWorld, pending: Pending, info: OpInfo, e: CashEntry) -> None:
-    pending.cash_entries.append(
-        {
-            "holder": e.holder[:64],
-            "amount": e.amount,
-            "kind": e.kind,
-            "order_ref": e.order[:64],
-            "ref": e.ref[:64],
-            "op_id": info.op_id,
-            "created_at": pending.now,
-        }
+    entry = cash_entry(
+        e.holder, e.amount, e.kind, now=pending.now, order_ref=e.order, ref=e.ref, op_id=info.op_id
     )
-    world.cash_moved(e.holder[:64], e.amount)
-    pending.holders.add(e.holder[:64])
+    pending.cash_entries.append(entry)
+    world.cash_moved(entry["holder"], e.amount)
 
 
 def _order_event(world: DbWorld, pending: Pending, info: OpInfo, e: OrderEvent) -> None:
     state = world.order_state(e.order)
     if state is None:
         return
-    now = pending.now
     reason = (e.reason or f"sync op {info.op_id}")[:255]
-    path = status_path(state.status, e.status)
-    if path:
-        pending.orders[state.id] = (pending.orders.get(state.id, (state.status, ""))[0], path[-1])
-    for step in path:
-        pending.history.append(
-            {
-                "order_id": state.id,
-                "from_status": state.status,
-                "to_status": step,
-                "actor": info.by[:64],
-                "reason": reason if step == e.status else f"implied by sync op {info.op_id}"[:255],
-                "at": now,
-            }
-        )
-        if step == "shipped":
-            pending.shipped.add(state.id)
+    for step in status_path(state.status, e.status):
+        why = reason if step == e.status else f"implied by sync op {info.op_id}"
+        pending.moves.move(state.id, state.status, step, reason=why, actor=info.by, at=pending.now)
         state.status = step
-        pending.order_status[state.id] = step
 
 
 def _delivery(world: DbWorld, pending: Pending, info: OpInfo, e: DeliveryRecord) -> None:
@@ -404,37 +309,23 @@ def _proof(world: DbWorld, pending: Pending, info: OpInfo, e: ProofEffect) -> No
 
 def _raise(world: DbWorld, pending: Pending, info: OpInfo, f: Flag) -> None:
     state = world.order_state(f.order) if f.order else None
-    sku_id = world.skus.get(f.sku) if f.sku else None
-    details = {
-        k: v
-        for k, v in {
-            "op": str(info.op_id),
-            "device": info.device,
-            "seq": info.seq,
-            "order": f.order,
-            "wh": f.wh,
-            "bin": f.bin,
-            "sku": f.sku,
-        }.items()
-        if v
+    evidence = {
+        "op": str(info.op_id),
+        "device": info.device,
+        "seq": info.seq,
+        "order": f.order,
+        "wh": f.wh,
+        "bin": f.bin,
+        "sku": f.sku,
     }
-    exception_id = new_id()
-    message = f.message[:MESSAGE]
     pending.exceptions.append(
-        {
-            "id": exception_id,
-            "kind": f.kind[:48],
-            "status": "open",
-            "message": message,
-            "order_id": state.id if state is not None else None,
-            "sku_id": sku_id,
-            "warehouse_id": world.warehouses.get(f.wh) if f.wh else None,
-            "details": details,
-            "created_at": pending.now,
-            "resolved_at": None,
-            "resolved_by": None,
-            "resolution": None,
-            "logged_at": pending.now,  # logged with this push (pending.raised): not the projector's
-        }
+        exception_row(
+            f.kind,
+            f.message,
+            now=pending.now,
+            order_id=state.id if state is not None else None,
+            sku_id=world.skus.get(f.sku) if f.sku else None,
+            warehouse_id=world.warehouses.get(f.wh) if f.wh else None,
+            details={k: v for k, v in evidence.items() if v},
+        )
     )
-    pending.raised[(EXCEPTIONS, "exception", str(exception_id))] = exception_value(f.kind, message, f.order)

@@ -15,222 +15,38 @@ and none is open while the projector runs), less a margin for clocks that disagr
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-import msgspec
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.engine import Connection
 
+from server.catalog.entities import sku_entities
 from server.catalog.models import Barcode, Sku
+from server.changes.log import Changes, emit, lock_head
+from server.changes.models import SyncLogHead
+from server.cod.entities import orders_on_runs, stop_entities
 from server.db.base import utcnow
-from server.db.bulk import in_values, uuid_order
+from server.exceptions.entities import exception_entities
 from server.exceptions.models import ExceptionRecord
-from server.inventory.models import Bin, BinBalance, Warehouse
+from server.inventory.entities import bin_entities, location_entities
+from server.inventory.models import Bin, BinBalance
+from server.orders.entities import task_entities
 from server.orders.models import Order
-from server.sync_api.changelog import Changes, emit, lock_head, logged_values
-from server.sync_api.models import SyncLogHead
-from server.sync_api.scopes import (
-    CATALOG,
-    EXCEPTIONS,
-    TASK_STATUSES,
-    bin_key,
-    exception_value,
-    order_ref,
-    runs_scope,
-    wh_scope,
-)
-from sync import STAGING
 
 # Clocks of the app servers and of PostgreSQL may disagree by this much; on SQLite (one machine, one
 # writer at a time) it only covers rows stamped just before their transaction began.
 MARGIN = timedelta(seconds=5)
 SQLITE_MARGIN = timedelta(seconds=1)
-CHUNK = 500
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield list(items[start : start + CHUNK])
-
-
-def by_ids(conn: Connection, sql: str, ids: Sequence[uuid.UUID]) -> list[Any]:
-    """Run `sql`, whose `{ids}` is a test of an id column against `ids`. On SQLite in one constant
-    statement, ids as the 32 hex digits it stores, without the statement compiler (this runs for
-    every push that moves an order); on PostgreSQL with `= ANY(...)`."""
-    if conn.dialect.name == "sqlite":
-        doc = msgspec.json.encode([i.hex for i in ids]).decode()
-        return list(
-            conn.exec_driver_sql(sql.replace("{ids}", "IN (SELECT value FROM json_each(?))"), (doc,)).all()
-        )
-    return list(conn.execute(text(sql.replace("{ids}", "= ANY(:ids)")), {"ids": list(ids)}).all())
-
-
-def ref_of(value: Any) -> str:
-    """An order id as devices name it, from what the driver returned (hex text or a UUID)."""
-    if isinstance(value, str):
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(value)
-
-
-_ORDERS = (
-    "SELECT id, status, warehouse_id, cod_amount, customer_name, phone, street, barangay, city, province "
-    "FROM orders WHERE id {ids}"
-)
-_LINES = (
-    "SELECT l.order_id, s.code, l.qty FROM order_lines l JOIN skus s ON s.id = l.sku_id "
-    "WHERE l.order_id {ids} ORDER BY l.order_id, l.line_no"
-)
-_STOPS = (
-    "SELECT s.order_id, s.run_id, s.position, s.waybill, u.username FROM run_stops s "
-    "JOIN delivery_runs r ON r.id = s.run_id JOIN users u ON u.id = r.rider_id "
-    "WHERE s.order_id {ids} AND r.status = 'open'"
-)
 
 
 def order_entities(conn: Connection, order_ids: Iterable[uuid.UUID]) -> Changes:
-    """Task and stop entities of these orders, with deletions for the ones that no longer apply."""
-    ids = sorted(set(order_ids), key=uuid_order)
-    changes: Changes = {}
-    if not ids:
-        return changes
-    wh_codes = {r[0].hex: r[1] for r in conn.execute(select(Warehouse.id, Warehouse.code)).all()}
-    for chunk in _chunks(ids):
-        orders = by_ids(conn, _ORDERS, chunk)
-        tasks = [uuid.UUID(ref_of(o[0])) for o in orders if o[1] in TASK_STATUSES]
-        lines: dict[str, list[list[Any]]] = defaultdict(list)
-        for oid, code, qty in by_ids(conn, _LINES, tasks) if tasks else []:
-            lines[ref_of(oid)].append([code, int(qty)])
-        stops: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for row in by_ids(conn, _STOPS, chunk):
-            stops[ref_of(row[0])].append(tuple(row[1:]))
-        for oid, status, wh, cod, name, phone, street, barangay, city, province in orders:
-            ref = ref_of(oid)
-            wh_key = wh.hex if isinstance(wh, uuid.UUID) else wh  # SQLite answers in hex already
-            if status in TASK_STATUSES and wh_key in wh_codes:
-                changes[(wh_scope(wh_codes[wh_key]), "task", ref)] = {
-                    "status": status,
-                    "lines": lines.get(ref, []),
-                }
-            address = ", ".join(p for p in (street, barangay, city, province) if p)
-            for run_id, position, waybill, username in stops.get(ref, []):
-                changes[(runs_scope(username), "stop", ref)] = {
-                    "run": ref_of(run_id),
-                    "pos": int(position),
-                    "waybill": waybill,
-                    "name": name,
-                    "phone": phone,
-                    "address": address,
-                    "cod": int(cod),
-                    "status": status,
-                }
-    refs = [order_ref(i) for i in ids]
-    for entity in logged_values(conn, ("task", "stop"), refs):
-        changes.setdefault(entity, None)  # logged before, no longer there: delete it
-    return changes
+    """An order's entities on every phone: its pick task and its rider stop."""
+    ids = set(order_ids)
+    return task_entities(conn, ids) | stop_entities(conn, ids)
 
 
-def orders_on_runs(conn: Connection, order_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these orders are stops of an open run (their stop entity follows the order)."""
-    ids = list(order_ids)
-    found: set[uuid.UUID] = set()
-    for chunk in _chunks(ids):
-        rows = by_ids(
-            conn,
-            "SELECT s.order_id FROM run_stops s JOIN delivery_runs r ON r.id = s.run_id "
-            "WHERE s.order_id {ids} AND r.status = 'open'",
-            chunk,
-        )
-        found.update(uuid.UUID(ref_of(r[0])) for r in rows)
-    return found
-
-
-def sku_entities(conn: Connection, sku_ids: Iterable[uuid.UUID]) -> Changes:
-    ids = sorted(set(sku_ids))
-    changes: Changes = {}
-    for chunk in _chunks(ids):
-        barcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for sku_id, code in conn.execute(
-            select(Barcode.sku_id, Barcode.code).where(in_values(conn, Barcode.sku_id, chunk))
-        ).all():
-            barcodes[sku_id].append(code)
-        for sku_id, code, name, active in conn.execute(
-            select(Sku.id, Sku.code, Sku.name, Sku.active).where(in_values(conn, Sku.id, chunk))
-        ).all():
-            value = {"name": name, "barcodes": sorted(barcodes.get(sku_id, []))} if active else None
-            changes[(CATALOG, "sku", code)] = value
-    return changes
-
-
-def exception_entities(conn: Connection, ids: Iterable[uuid.UUID]) -> Changes:
-    """Open exceptions are in the supervisors' scope; a resolved one is deleted from it."""
-    changes: Changes = {}
-    for chunk in _chunks(sorted(set(ids))):
-        for row in conn.execute(
-            select(
-                ExceptionRecord.id,
-                ExceptionRecord.kind,
-                ExceptionRecord.message,
-                ExceptionRecord.order_id,
-                ExceptionRecord.status,
-                ExceptionRecord.details,
-            ).where(in_values(conn, ExceptionRecord.id, chunk))
-        ).all():
-            details: dict[str, Any] = row.details or {}
-            order = str(details.get("order") or (order_ref(row.order_id) if row.order_id else ""))
-            value = exception_value(row.kind, row.message, order) if row.status == "open" else None
-            changes[(EXCEPTIONS, "exception", str(row.id))] = value
-    return changes
-
-
-def bin_entities(conn: Connection, pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> Changes:
-    """Units per bin and SKU, from the bin balances (0: the entity is deleted)."""
-    wanted = sorted(set(pairs))
-    changes: Changes = {}
-    for chunk in _chunks(wanted):
-        bin_ids = sorted({b for b, _ in chunk})
-        sku_ids = sorted({s for _, s in chunk})
-        keep = set(chunk)
-        sums = {
-            (r[0], r[1]): int(r[2])
-            for r in conn.execute(
-                select(BinBalance.bin_id, BinBalance.sku_id, BinBalance.qty).where(
-                    in_values(conn, BinBalance.bin_id, bin_ids), in_values(conn, BinBalance.sku_id, sku_ids)
-                )
-            ).all()
-        }
-        bins = {
-            r[0]: (r[1], r[2])
-            for r in conn.execute(
-                select(Bin.id, Bin.code, Warehouse.code)
-                .join(Warehouse, Warehouse.id == Bin.warehouse_id)
-                .where(in_values(conn, Bin.id, bin_ids))
-            ).all()
-        }
-        skus = dict(conn.execute(select(Sku.id, Sku.code).where(in_values(conn, Sku.id, sku_ids))).all())
-        for bin_id, sku_id in chunk:
-            if (bin_id, sku_id) not in keep or bin_id not in bins or sku_id not in skus:
-                continue
-            bin_code, wh_code = bins[bin_id]
-            qty = sums.get((bin_id, sku_id), 0)
-            changes[(wh_scope(wh_code), "bin", bin_key(bin_code, skus[sku_id]))] = qty or None
-    return changes
-
-
-def location_entities(conn: Connection, bin_ids: Iterable[uuid.UUID]) -> Changes:
-    """Every active bin of a warehouse, empty or not, so a phone can tell a mistyped label from a
-    bin nobody has stocked yet; an inactive one is deleted. The staging area is not a shelf."""
-    changes: Changes = {}
-    for chunk in _chunks(sorted(set(bin_ids), key=uuid_order)):
-        for code, zone, active, wh_code in conn.execute(
-            select(Bin.code, Bin.zone, Bin.active, Warehouse.code)
-            .join(Warehouse, Warehouse.id == Bin.warehouse_id)
-            .where(in_values(conn, Bin.id, chunk), Bin.code != STAGING)
-        ).all():
-            changes[(wh_scope(wh_code), "location", code)] = {"zone": zone} if active else None
-    return changes
+__all__ = ["order_entities", "orders_on_runs", "refresh", "refresh_job"]
 
 
 def _oldest_open(conn: Connection, now: datetime) -> datetime:

@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from server.sync_api.changelog import Head, Row, checksum_hex, read_page, read_sums
+from server.changes.log import Head, Row, checksum_hex, read_page, read_sums
 from server.sync_api.models import SyncDevice
 from sync import (
     DEFAULT_PAGE_SIZE,

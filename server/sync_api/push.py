@@ -25,20 +25,20 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.auth.principal import Principal
+from server.changes.log import Head
 from server.db.base import utcnow
 from server.db.bulk import in_values, update_rows
-from server.db.writer import WriterGone
-from server.inventory.count_tasks import finish_counted
-from server.sync_api.changelog import Head, emit
+from server.db.sql import is_sqlite, upsert_rows
+from server.db.touched import restore, snapshot
+from server.db.transient import is_transient
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
 from server.sync_api.journal import JournalView
 from server.sync_api.models import SyncDevice
 from server.sync_api.pull import DeviceState
-from server.sync_api.sql import is_sqlite, upsert_rows
 from server.sync_api.world import DbWorld, Wanted
+from server.writes import finish
 from sync import (
     Decision,
     Flag,
@@ -52,20 +52,6 @@ from sync import (
     judge,
     judge_malformed,
 )
-
-# Transient database failures: the whole transaction is tried again; never the op's fault.
-_TRANSIENT_SQLSTATES = ("40001", "40P01", "55P03", "57P01", "57014", "08")
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | WriterGone):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
-        return isinstance(state, str) and state.startswith(_TRANSIENT_SQLSTATES)
-    return False
 
 
 @dataclass
@@ -143,10 +129,10 @@ class _Batch:
             ("device_id",),
             [{"device_id": d, "hwm": h, "updated_at": utcnow()} for d, h in sorted(hwms.items())],
         )
-        changes = self.pending.changes(self.conn, self.world)
-        # Count tasks this batch's counts completed are closed, their deletions logged with the rest.
-        changes |= finish_counted(self.conn, self.pending.count_warehouses, self.pending.now)
-        head = emit(self.conn, changes)
+        # The reactions every write ends with (held orders retried where stock arrived, count tasks
+        # completed, the change log): the push answers with the log's head they leave.
+        head = finish(self.conn, actor="sync", log_head=True).head
+        assert head is not None
         return BatchOutcome(head, outcomes, self.max_hlc)
 
     def _job(self, job: PushJob, hwms: dict[uuid.UUID, int]) -> PushOutcome:
@@ -237,18 +223,19 @@ class _Batch:
 
     def _careful(self, op: Op, decision: Decision | None, info: OpInfo, last: int, payload: str) -> OpResult:
         savepoint = self.conn.begin_nested()
+        noted = snapshot(self.conn)  # what the op notes for the reactions goes if it rolls back
         try:
             pending = Pending()
             status, notes = self._judge_and_apply(op, decision, info, pending)
             pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
             pending.flush(self.conn, self.world)
             savepoint.commit()
-            self.pending.touched_from(pending)
             return OpResult(op.seq, status, notes)
         except Exception as exc:
             if is_transient(exc):
                 raise
             savepoint.rollback()
+            restore(self.conn, noted)
             error = exc
         # Quarantine: the fact stays in the journal, its effects do not, and a person is told.
         self.world = DbWorld(self.conn)  # its cache may hold the rolled-back effects
@@ -257,7 +244,6 @@ class _Batch:
         status, notes = apply_decision(self.world, pending, info, Decision("flagged", (flag,)))
         pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
         pending.flush(self.conn, self.world)
-        self.pending.touched_from(pending)
         return OpResult(op.seq, status, notes)
 
 

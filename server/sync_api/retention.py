@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
+from server.changes.log import lock_head, purge_tombstones
+from server.changes.models import SyncLogMark
 from server.db.base import utcnow
-from server.sync_api.changelog import lock_head, purge_tombstones
-from server.sync_api.models import SyncLogMark
 
 MARK_EVERY = timedelta(hours=1)
 DEFAULT_RETENTION_DAYS = 14

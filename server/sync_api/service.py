@@ -25,10 +25,10 @@ from sqlalchemy.pool import QueuePool
 
 from server import clock
 from server.auth.principal import Principal
+from server.changes.log import Head, lock_head, read_head
 from server.db import Database
-from server.db.engine import _prepare_sqlite
+from server.db.sqlite import prepare_sqlite
 from server.sync_api.blobs import chase_job
-from server.sync_api.changelog import Head, lock_head, read_head
 from server.sync_api.committer import PushCommitter
 from server.sync_api.projector import refresh_job
 from server.sync_api.pull import DeviceState, PullResult, PullWanted, device_state, pull
@@ -70,7 +70,7 @@ class Reader:
             self._engine = create_engine(
                 make_url(db.url).set(drivername="sqlite"), poolclass=QueuePool, pool_size=2, max_overflow=0
             )
-            _prepare_sqlite(self._engine, writer=False)
+            prepare_sqlite(self._engine, writer=False)
             self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bodega-sync-reader")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:

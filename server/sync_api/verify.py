@@ -20,11 +20,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from server.catalog.models import Sku
+from server.changes.log import entity_term, read_head
+from server.changes.models import SyncChange, SyncScopeSum
+from server.changes.scopes import bin_key, cash_scope, wh_scope
+from server.cod.models import CashBalance, CashLedgerEntry
+from server.db.sql import to_unsigned
 from server.inventory.models import Bin, BinBalance, StockMovement, Warehouse
-from server.sync_api.changelog import entity_term, read_head
-from server.sync_api.models import CashBalance, CashLedgerEntry, SyncChange, SyncScopeSum
-from server.sync_api.scopes import bin_key, cash_scope, wh_scope
-from server.sync_api.sql import to_unsigned
 
 
 def check_sync(conn: Connection) -> list[str]:

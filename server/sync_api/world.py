@@ -25,13 +25,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.catalog.models import Sku
+from server.cod.models import CashBalance, DeliveryAttempt
 from server.db.base import new_id, utcnow
 from server.db.bulk import in_values
+from server.db.sql import is_sqlite
 from server.inventory.ledger import lock_balances
-from server.inventory.models import Bin, BinBalance, StockBalance, StockMovement, Warehouse
+from server.inventory.models import Bin, BinBalance, BinCount, StockBalance, StockMovement, Warehouse
 from server.orders.models import Order
-from server.sync_api.models import BinCount, CashBalance, DeliveryAttempt
-from server.sync_api.sql import is_sqlite
 from sync import STAGING, Op, OrderView, event_key
 
 Key = tuple[str, str, str]  # (warehouse code, bin code, SKU code)

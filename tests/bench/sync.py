@@ -35,11 +35,11 @@ from server.auth.models import Device, User
 from server.auth.principal import hash_token, new_token
 from server.catalog.models import Barcode, Sku
 from server.channels.models import Shop
+from server.cod.models import DeliveryRun, RunStop
 from server.db.base import new_id, utcnow
 from server.db.migrate import upgrade
 from server.inventory.models import Bin, Warehouse
 from server.orders.models import Order
-from server.sync_api.models import DeliveryRun, RunStop
 from server.sync_api.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 from sync import (
     HLC,

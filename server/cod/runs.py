@@ -15,13 +15,12 @@ from sqlalchemy.engine import Connection
 
 from server.auth.models import User
 from server.auth.principal import MANAGERS, Principal
+from server.cod.models import DeliveryRun, RunStop
 from server.db import Database
 from server.db.base import utcnow
+from server.db.touched import touched
 from server.errors import FieldError, InvalidInput, NotFound
 from server.orders.models import Order
-from server.sync_api.changelog import emit, lock_head
-from server.sync_api.models import DeliveryRun, RunStop
-from server.sync_api.projector import order_entities
 
 MAX_STOPS = 500
 
@@ -76,8 +75,7 @@ def create_run(conn: Connection, data: RunIn, actor: str) -> RunOut:
             for n, s in enumerate(data.stops, 1)
         ],
     )
-    lock_head(conn)  # values computed under the log's lock (see projector)
-    emit(conn, order_entities(conn, ids))
+    touched(conn).orders.update(ids)  # the stops reach the rider's phone
     return RunOut(run_id, data.rider, data.name, "open", len(data.stops))
 
 
@@ -93,8 +91,7 @@ def close_run(conn: Connection, run_id: uuid.UUID) -> RunOut:
         update(DeliveryRun).where(DeliveryRun.id == run_id).values(status="closed", closed_at=utcnow())
     )
     ids = list(conn.execute(select(RunStop.order_id).where(RunStop.run_id == run_id)).scalars())
-    lock_head(conn)
-    emit(conn, order_entities(conn, ids))  # the stops leave the rider's phone
+    touched(conn).orders.update(ids)  # the stops leave the rider's phone
     return RunOut(run_id, row[2], row[0], "closed", len(ids))
 
 

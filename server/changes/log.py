@@ -20,9 +20,9 @@ import msgspec
 from sqlalchemy import text, tuple_
 from sqlalchemy.engine import Connection
 
+from server.changes.models import SyncChange, SyncScopeSum
 from server.db.bulk import in_values
-from server.sync_api.models import SyncChange, SyncScopeSum
-from server.sync_api.sql import is_sqlite, to_signed, to_unsigned, upsert_rows
+from server.db.sql import is_sqlite, to_signed, to_unsigned, upsert_rows
 
 EntityKey = tuple[str, str, str]  # (scope, kind, key)
 Changes = dict[EntityKey, Any]  # the entity's new value; None deletes it

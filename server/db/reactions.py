@@ -1,0 +1,37 @@
+"""The reactions every write transaction ends with, installed by whoever knows them.
+
+The database layer runs transactions but knows no domain; `server/writes.py` knows the reactions
+(retry held orders, close count tasks, log changed entities) and installs its `finish` here when it
+is imported (the app, the CLI and the tests import it). A Database made afterwards runs it at the
+end of every `run_write`/`run_hot_write` transaction, in the writer process too (it travels to the
+child by name, like every function sent there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from server.db.touched import begin
+
+Finish = Callable[[Connection], Any]
+_installed: list[Finish] = []
+
+
+def install(finish: Finish) -> None:
+    _installed[:] = [finish]
+
+
+def installed() -> Finish | None:
+    return _installed[0] if _installed else None
+
+
+def run_in_transaction(
+    conn: Connection, finish: Finish | None, fn: Callable[..., Any], args: tuple[Any, ...]
+) -> tuple[Any, Any]:
+    """fn(conn, *args), then the reactions, in the caller's one transaction; (result, reactions)."""
+    begin(conn)
+    result = fn(conn, *args)
+    return result, finish(conn) if finish is not None else None
