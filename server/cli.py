@@ -188,6 +188,8 @@ def verify(repair: bool) -> None:
                     click.echo(f"ORPHAN {orphan}")
                 for problem in report.sync:
                     click.echo(f"DRIFT {problem}")
+                for problem in report.broken:
+                    click.echo(f"BROKEN {problem}")
                 if report.ok:
                     click.echo(f"ok: {report.balances_checked} balances match the ledger")
                     return 0

@@ -1,22 +1,25 @@
 """Every write transaction ends here: the reactions to what it wrote, in one place and one order.
 
-The domains' writers note what they touched (server/changes/touched.py). Whichever path made the
+The domains' writers note what they touched (server/db/touched.py). Whichever path made the
 write (an HTTP request, a phone's push, ingestion, a console action, a background job) runs it
 through `Database.run_write` (which ends every transaction with `finish`, installed below), and the
 reactions follow in this order:
 
-1. held orders get another try, oldest first, where stock was freed (a receipt, a return, a count
+1. where stock fell below what orders hold (an adjustment, a count that found less), the orders
+   that give back first go on hold, each with an exception, until the reservations fit;
+2. held orders get another try, oldest first, where stock was freed (a receipt, a return, a count
    that found more, a cancellation, a smaller new version, a transfer in);
-2. open count tasks whose every target has now been counted close;
-3. the change log hears the new value of every entity touched (the phones' pick tasks, rider
+3. open count tasks whose every target has now been counted close;
+4. the change log hears the new value of every entity touched (the phones' pick tasks, rider
    stops, exceptions, count tasks, bins, cash) — last, because it holds the log's head to commit.
 
 Lock order (PostgreSQL), the same on every path so two transactions never wait on each other in a
 cycle: sync devices, then orders by id, then stock balances by (sku, warehouse), then cash
-balances by holder, then the change log's head. A reaction that locks orders (1) after the write
-locked balances keeps the order because it locks only orders that hold no stock (on hold) and
-their balances again in key order; a deadlock or serialization failure that still happens is
-retried by `Database.run_write` a bounded number of times.
+balances by holder, then the change log's head. The reactions come after a write that may already
+hold balance locks, so they never wait for an order: held orders are retried with
+`FOR UPDATE SKIP LOCKED` (an order another transaction holds is being written by it, and that
+transaction reads the balances after this one commits). A deadlock or serialization failure that
+still happens is retried by `Database.run_write` a bounded number of times.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from server.db.reactions import install
 from server.db.touched import take
 from server.exceptions.entities import exception_entities
 from server.inventory.count_tasks import finish_counted
+from server.inventory.ledger import below_reserved
 from server.orders.entities import task_entities
-from server.orders.reallocation import retry_held
+from server.orders.reallocation import hold_for_shortfall, retry_held
 
 REACTOR = "bodega"  # who the history names for a reaction's moves
 
@@ -44,6 +48,7 @@ class Reactions:
     """What the reactions did, for a caller that reports it (a receipt lists the orders it let through)."""
 
     allocated: list[uuid.UUID] = field(default_factory=list[uuid.UUID])
+    held: list[uuid.UUID] = field(default_factory=list[uuid.UUID])
     head: Head | None = None
 
 
@@ -52,6 +57,14 @@ def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) ->
     head even when nothing changed (a push answers with it)."""
     done = Reactions()
     note = take(conn)
+    if note.fell:
+        short = below_reserved(conn, note.fell)
+        if short:
+            done.held = hold_for_shortfall(conn, short, actor)
+            again = take(conn)  # the reservations those orders gave back
+            note.orders |= again.orders
+            note.freed |= again.freed
+            note.changes.update(again.changes)
     if note.freed:
         done.allocated = retry_held(conn, note.freed, actor)
         again = take(conn)  # what the retried orders touched

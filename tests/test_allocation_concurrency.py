@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.inventory.models import StockBalance
-from server.inventory.verify import verify
+from server.verify import verify
 from server.orders.models import Order
 from tests.bench.harness import running_server
 from tests.conftest import run

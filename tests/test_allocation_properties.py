@@ -25,7 +25,7 @@ from server.errors import BodegaError
 from server.inventory.ledger import Movement
 from server.inventory.models import Reservation, StockBalance
 from server.inventory.stock import post_stock
-from server.inventory.verify import verify
+from server.verify import verify
 from server.orders.ingest import ingest_batch
 from server.orders.models import Order, OrderLine
 from server.orders.schemas import OrderIn

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.demo.load import load_demo
-from server.inventory.verify import verify
+from server.verify import verify
 from server.orders.models import Order, OrderStatusChange
 from tests.conftest import run
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from server.db import Database
-from server.inventory.verify import verify
+from server.verify import verify
 from tests.conftest import run
 from tests.factories import order_payload, seed_world
 

@@ -31,13 +31,17 @@ class Touched:
     exceptions: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
     # (sku, warehouse) whose free stock may have risen: on hand up, or reservations released.
     freed: set[StockKey] = field(default_factory=set[StockKey])
+    # (sku, warehouse) whose on hand fell: if below what orders hold, the newest of them go on hold.
+    fell: set[StockKey] = field(default_factory=set[StockKey])
     # Warehouses where counts were taken: a count task may now be complete.
     counted_in: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
     # Entity values a writer already knows (it has the rows in hand), for the change log as they are.
     changes: dict[tuple[str, str, str], Any] = field(default_factory=dict[tuple[str, str, str], Any])
 
     def __bool__(self) -> bool:
-        return bool(self.orders or self.exceptions or self.freed or self.counted_in or self.changes)
+        return bool(
+            self.orders or self.exceptions or self.freed or self.fell or self.counted_in or self.changes
+        )
 
 
 def touched(conn: Connection) -> Touched:

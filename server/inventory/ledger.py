@@ -126,7 +126,9 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
         add=("on_hand",),
     )
     _post_bins(conn, movements, now)
-    touched(conn).freed.update(k for k, d in deltas.items() if d > 0)
+    note = touched(conn)
+    note.freed.update(k for k, d in deltas.items() if d > 0)
+    note.fell.update(k for k, d in deltas.items() if d < 0)
     insert_rows(
         conn,
         StockMovement,
@@ -239,3 +241,15 @@ def close_reservations(
         if counters:
             add_reserved(conn, {k: -q for k, q in units.items()}, now=now, frees=status == "released")
     return dict(units)
+
+
+def below_reserved(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
+    """Of these (sku, warehouse), the ones whose on hand is now below what orders hold: the units
+    missing. Read under the transaction's locks (the rows were just written)."""
+    balances = lock_balances(conn, keys)
+    wanted = set(keys)
+    return {
+        k: b.reserved - max(b.on_hand, 0)
+        for k, b in balances.items()
+        if k in wanted and b.on_hand < b.reserved
+    }

@@ -132,7 +132,31 @@ def post_lines(
         ref_id=ref_id,
         actor=actor,
     )
+    if signed:
+        _refuse_below_zero(conn, moves, lines)
     return post_stock(conn, moves)
+
+
+def _refuse_below_zero(conn: Connection, moves: list[Movement], lines: list[StockLineIn]) -> None:
+    """An adjustment may take away only what is on hand: a count or a fact from a phone records
+    what is there, but a correction typed at the console that leaves less than nothing is a typo.
+    (Taking away units that orders hold is allowed: those orders go back on hold, server/writes.py.)"""
+    balances = lock_balances(conn, {(m.sku_id, m.warehouse_id) for m in moves})
+    left: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    errors: list[FieldError] = []
+    for i, (m, line) in enumerate(zip(moves, lines, strict=True)):
+        key = (m.sku_id, m.warehouse_id)
+        row = balances.get(key)
+        left[key] = left.get(key, row.on_hand if row else 0) + m.qty
+        if left[key] < 0:
+            errors.append(
+                FieldError(
+                    f"lines[{i}].qty",
+                    f"{line.sku}: only {left[key] - m.qty} on hand, cannot take away {-m.qty}",
+                )
+            )
+    if errors:
+        raise Conflict("an adjustment cannot leave less than nothing on hand", errors)
 
 
 def posted(conn: Connection, moves: list[Movement], allocated: list[uuid.UUID]) -> PostedOut:

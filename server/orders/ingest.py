@@ -546,7 +546,8 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
         select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
     )
     if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        # Never wait for an order while holding balance locks (server/writes.py: lock order).
+        stmt = stmt.with_for_update(skip_locked=True)
     ids = [row[0] for row in (conn.execute(stmt)).all()]
     if not ids:
         return []

@@ -1,16 +1,20 @@
-"""Held orders get another try when stock is freed, oldest first (a reaction: server/writes.py)."""
+"""Reactions of the orders to stock (server/writes.py): held orders get another try when stock is
+freed, oldest first; orders give theirs back, newest first, when stock falls below what they hold."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent
+from server.exceptions.raising import exception_row, raise_exceptions
+from server.inventory.models import Reservation
 from server.orders.ingest import reallocate
 from server.orders.models import Order, OrderLine
+from server.orders.transitions import Transitions
 
 StockKey = tuple[uuid.UUID, uuid.UUID]  # (sku id, warehouse id)
 
@@ -32,3 +36,60 @@ def retry_held(conn: Connection, freed: Collection[StockKey], actor: str) -> lis
     """Reallocate the held orders that want the freed SKUs; returns the ones now allocated."""
     held = held_orders_needing(conn, {sku for sku, _ in freed})
     return [r.id for r in reallocate(conn, held, actor)] if held else []
+
+
+# Which held-stock orders give theirs back first when the shelf has less than orders hold: ones
+# not yet started before ones being picked, then the newest first (the oldest keep their promise).
+# A packed parcel is sealed: it keeps its units.
+_GIVE_BACK_FIRST = {"allocated": 0, "picking": 1}
+
+
+def hold_for_shortfall(conn: Connection, short: Mapping[StockKey, int], actor: str) -> list[uuid.UUID]:
+    """Stock fell below what orders hold (an adjustment, a count that found less): put on hold the
+    orders that give back first until what is reserved fits what is there, each with an exception.
+    Returns the orders put on hold."""
+    moves = Transitions(actor)
+    rows = conn.execute(
+        select(
+            Reservation.sku_id,
+            Reservation.warehouse_id,
+            Reservation.qty,
+            Order.id,
+            Order.status,
+            Order.external_id,
+            Order.placed_at,
+        )
+        .join(Order, Order.id == Reservation.order_id)
+        .where(
+            Reservation.status == "active",
+            Reservation.sku_id.in_(sorted({k[0] for k in short})),
+            Order.status.in_(sorted(_GIVE_BACK_FIRST)),
+        )
+    ).all()
+    missing = dict(short)
+    held: dict[uuid.UUID, tuple[str, str, StockKey]] = {}
+    candidates = sorted(
+        (r for r in rows if (r[0], r[1]) in missing),
+        key=lambda r: (_GIVE_BACK_FIRST[r[4]], -r[6].timestamp(), r[3].int),
+    )
+    for sku_id, wh_id, qty, order_id, status, external_id, _ in candidates:
+        key = (sku_id, wh_id)
+        if missing.get(key, 0) <= 0 or order_id in held:
+            continue
+        held[order_id] = (status, external_id, key)
+        missing[key] -= int(qty)
+    exceptions = []
+    for order_id, (status, external_id, _) in held.items():
+        why = "the shelf has less than orders hold (stock adjusted or counted down)"
+        moves.move(order_id, status, "on_hold", reason=why)
+        exceptions.append(
+            exception_row(
+                "stock_shortfall",
+                f"Order {external_id} went back on hold: {why}",
+                now=moves.now,
+                order_id=order_id,
+            )
+        )
+    moves.flush(conn)
+    raise_exceptions(conn, exceptions)
+    return list(held)

@@ -24,7 +24,7 @@ from server.db import Database
 from server.db.migrate import upgrade
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Warehouse
-from server.inventory.verify import verify
+from server.verify import verify
 from tests.bench.harness import HERE, fresh_sqlite, run, running_server, table, wrk
 
 SKU_COUNT = 200

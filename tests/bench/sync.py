@@ -445,7 +445,7 @@ async def crowd(host: str, port: int, world: World, duration: float, interval: f
 
 
 def verify_ok(url: str) -> bool:
-    from server.inventory.verify import verify
+    from server.verify import verify
 
     engine = create_engine(_sync_url(url))
     try:

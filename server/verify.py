@@ -1,8 +1,12 @@
-"""`bodega verify`: recompute every stock balance from the ledger and the reservations.
+"""`bodega verify`: recompute every balance from its ledger, and check what must always hold.
 
 on hand must equal the sum of the movements; reserved must equal the active reservations; and
-only orders that still hold stock may have active reservations. `--repair` rewrites the cached
-balances from the ledger (the ledger itself is never touched) and writes an audit entry saying so.
+only orders that still hold stock may have active reservations. The invariants: on hand is never
+below zero unless a phone's fact explains it (a physical fact is recorded even when the books
+disagree), reserved never exceeds on hand, and every order that holds stock holds all of it.
+Bin balances, rider cash and the sync change log are checked against theirs
+(server/sync_api/verify.py). `--repair` rewrites the cached balances
+from the ledger (the ledger itself is never touched) and writes an audit entry saying so.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from server.audit.models import AuditEntry
 from server.catalog.models import Sku
 from server.db.base import utcnow
 from server.inventory.models import Reservation, StockBalance, StockMovement, Warehouse
+from server.orders.ingest import needs_of
 from server.orders.lifecycle import HOLDS_STOCK
 from server.orders.models import Order
+from server.orders.repository import load_allocation_inputs
 from server.sync_api.verify import check_sync
 
 Key = tuple[uuid.UUID, uuid.UUID]
@@ -44,10 +50,11 @@ class VerifyReport:
     balances_checked: int
     # Bin balances, rider cash and the sync change log against their ledgers (server/sync_api/verify.py).
     sync: list[str] = field(default_factory=list[str])
+    broken: list[str] = field(default_factory=list[str])  # invariants that do not hold
 
     @property
     def ok(self) -> bool:
-        return not self.drift and not self.orphan_reservations and not self.sync
+        return not self.drift and not self.orphan_reservations and not self.sync and not self.broken
 
 
 def verify(conn: Connection) -> VerifyReport:
@@ -107,7 +114,52 @@ def verify(conn: Connection) -> VerifyReport:
         [f"order {ext} is {status} but still holds stock" for ext, status in orphans],
         len(cached),
         check_sync(conn),
+        _stock_invariants(conn, cached, sku_codes, wh_codes) + _orders_hold_all(conn),
     )
+
+
+def _stock_invariants(
+    conn: Connection,
+    cached: dict[Key, tuple[int, int]],
+    sku_codes: dict[uuid.UUID, str],
+    wh_codes: dict[uuid.UUID, str],
+) -> list[str]:
+    explained = {
+        (r[0], r[1])
+        for r in conn.execute(
+            select(StockMovement.sku_id, StockMovement.warehouse_id)
+            .where(StockMovement.ref_type == "op")
+            .distinct()
+        ).all()
+    }
+    broken: list[str] = []
+    for key, (on_hand, reserved) in sorted(cached.items()):
+        where = f"{sku_codes.get(key[0], key[0])} @ {wh_codes.get(key[1], key[1])}"
+        if on_hand < 0 and key not in explained:
+            broken.append(f"{where}: on hand is {on_hand}, and no phone's fact explains it")
+        if reserved > max(on_hand, 0):
+            broken.append(f"{where}: {reserved} reserved but only {on_hand} on hand")
+    return broken
+
+
+def _orders_hold_all(conn: Connection) -> list[str]:
+    """Every order that holds stock holds exactly the units its current lines need."""
+    ids = list(conn.execute(select(Order.id).where(Order.status.in_(HOLDS_STOCK))).scalars())
+    held: dict[uuid.UUID, int] = dict(
+        conn.execute(
+            select(Reservation.order_id, func.sum(Reservation.qty))
+            .where(Reservation.status == "active")
+            .group_by(Reservation.order_id)
+        ).all()
+    )
+    broken: list[str] = []
+    for start in range(0, len(ids), 500):
+        for item in load_allocation_inputs(conn, ids[start : start + 500]):
+            need = sum(needs_of(item.lines).values())
+            has = int(held.get(item.order_id, 0))
+            if has != need:
+                broken.append(f"order {item.external_id} holds {has} units but its lines need {need}")
+    return broken
 
 
 def repair(conn: Connection, report: VerifyReport, actor: str) -> int:
