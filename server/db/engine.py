@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import structlog
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +30,8 @@ from server.db.writer import WriterProcess
 
 P = ParamSpec("P")
 T = TypeVar("T")
-LOST_RACE_ATTEMPTS = 5
+LOST_RACE_ATTEMPTS = 8
+log = structlog.get_logger("bodega.db")
 
 
 def create_engines(url: str, *, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
@@ -107,7 +109,8 @@ class Database:
                 # rather than answer 500; the winner's commit is what we wait for.
                 if attempt == LOST_RACE_ATTEMPTS or not is_lost_race(exc):
                     raise
-                await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+                log.info("write_retried", attempt=attempt, error=str(exc.orig)[:120])
+                await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))  # apart, not in step again
         raise AssertionError("unreachable")
 
     async def run_hot_write(self, fn: Callable[..., T], *args: Any) -> T:
