@@ -173,8 +173,8 @@ def user_create(username: str, role: str, full_name: str, warehouse: str | None,
 )
 def verify(repair: bool) -> None:
     """Recompute every stock balance from the ledger; exit 1 if anything drifted."""
+    from server import verify as checks
     from server.db import Database
-    from server.inventory import verify as checks
 
     async def run() -> int:
         database = Database(load_settings().database_url, finish=finish)

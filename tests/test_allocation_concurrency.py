@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.inventory.models import StockBalance
-from server.verify import verify
 from server.orders.models import Order
+from server.verify import verify
 from tests.bench.harness import running_server
 from tests.conftest import run
 from tests.factories import order_payload, seed_world

@@ -25,11 +25,11 @@ from server.errors import BodegaError
 from server.inventory.ledger import Movement
 from server.inventory.models import Reservation, StockBalance
 from server.inventory.stock import post_stock
-from server.verify import verify
 from server.orders.ingest import ingest_batch
 from server.orders.models import Order, OrderLine
 from server.orders.schemas import OrderIn
 from server.orders.transitions import change_status
+from server.verify import verify
 from tests.conftest import run
 from tests.factories import World, order_payload, seed_world
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.demo.load import load_demo
-from server.verify import verify
 from server.orders.models import Order, OrderStatusChange
+from server.verify import verify
 from tests.conftest import run
 
 

@@ -24,8 +24,8 @@ import msgspec
 from sqlalchemy import create_engine
 
 from server.db.base import new_id
-from server.db.engine import SQLITE_PRAGMAS, WRITER_CACHE_KB, _prepare_sqlite
 from server.db.migrate import upgrade
+from server.db.sqlite import SQLITE_PRAGMAS, WRITER_CACHE_KB, prepare_sqlite
 from server.orders.ingest import ingest_batch
 from server.orders.schemas import OrderIn
 from tests.bench.harness import fresh_sqlite, run, table
@@ -198,7 +198,7 @@ def ingest_transactions(url: str, skus: list[str]) -> float:
         for b in range(BATCHES)
     ]
     engine = create_engine(url.replace("sqlite+aiosqlite", "sqlite"))
-    _prepare_sqlite(engine, writer=True)
+    prepare_sqlite(engine, writer=True)
     try:
         started = time.perf_counter()
         for orders in batches:
