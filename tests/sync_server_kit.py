@@ -27,9 +27,9 @@ from server.inventory.models import Bin, StockMovement, Warehouse
 from server.inventory.verify import verify
 from server.orders.models import Order
 from server.sync_api.changelog import scope_entities
-from server.sync_api.client import HttpTransport
 from server.sync_api.models import CashBalance, SyncOp
 from sync import HLC, Client, Op, PullResponse
+from sync.http import HttpTransport
 from tests.conftest import _sync_url
 
 PLACED = datetime(2026, 11, 11, 0, 5, tzinfo=UTC)

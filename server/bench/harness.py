@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+HERE = Path(__file__).resolve().parent  # the wrk scripts (*.lua) are package data beside this file
+ROOT = HERE.parent.parent  # the source checkout, when running from one (site-packages in a wheel)
 
 
 def free_port() -> int:
@@ -51,7 +51,7 @@ class Server:
 
 
 @contextmanager
-def fresh_sqlite() -> Iterator[str]:
+def fresh_sqlite() -> Generator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bodega-bench-"))
     try:
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
@@ -62,7 +62,7 @@ def fresh_sqlite() -> Iterator[str]:
 @contextmanager
 def running_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
-) -> Iterator[Server]:
+) -> Generator[Server]:
     port = free_port()
     environment = os.environ | {
         "BODEGA_DATABASE_URL": database_url,

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from server.auth.models import Device, User
 from server.auth.principal import hash_token, new_token
+from server.bench.harness import fresh_sqlite, running_server, table
 from server.catalog.models import Barcode, Sku
 from server.channels.models import Shop
 from server.db.base import new_id, utcnow
@@ -40,7 +41,6 @@ from server.db.migrate import upgrade
 from server.inventory.models import Bin, Warehouse
 from server.orders.models import Order
 from server.sync_api.models import DeliveryRun, RunStop
-from server.sync_api.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 from sync import (
     HLC,
     Client,
@@ -56,7 +56,7 @@ from sync import (
     gzip_body,
     op_type_of,
 )
-from tests.bench.harness import fresh_sqlite, running_server, table
+from sync.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 
 PUSH_OPS = 10_000
 BATCH = 1_000

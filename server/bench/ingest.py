@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from server.auth.services import create_user, register_device
+from server.bench.harness import HERE, fresh_sqlite, run, running_server, table, wrk
 from server.catalog.models import Sku
 from server.channels.models import Shop
 from server.db import Database
@@ -25,7 +26,6 @@ from server.db.migrate import upgrade
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Warehouse
 from server.inventory.verify import verify
-from tests.bench.harness import HERE, fresh_sqlite, run, running_server, table, wrk
 
 SKU_COUNT = 200
 BULK_BATCH = 1000
