@@ -67,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/bodega bench ingest
 
 clean:
-	rm -rf $(VENV) $(VENV)-lock var build *.egg-info pwa/node_modules pwa/dist
+	rm -rf $(VENV) $(VENV)-lock var build *.egg-info pwa/node_modules pwa/dist server/apidocs/static
