@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,88 @@ def fresh_sqlite() -> Generator[str]:
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(server_url: str | None) -> Generator[str]:
+    """An empty database for one bench run: a new SQLite file by default; given a PostgreSQL URL
+    (postgresql+asyncpg://user@host/db), a database of its own created on that server and dropped
+    after the run, whatever happens. The URL's database is only used to connect for that."""
+    if server_url is None:
+        with fresh_sqlite() as url:
+            yield url
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    if base.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url must be a PostgreSQL URL (postgresql+asyncpg://...), not {base}")
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bodega_bench_{uuid.uuid4().hex[:12]}"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def check_workers(database_url: str | None, workers: int) -> None:
+    if workers > 1 and database_url is None:
+        raise SystemExit("--workers above 1 needs PostgreSQL (--database-url): SQLite has one writer")
+
+
+@dataclass
+class StockCheck:
+    oversold: int  # units reserved beyond what is on hand, summed over balances: must be 0
+    verify_ok: bool  # `bodega verify`: every balance matches its ledger
+    statuses: dict[str, int]  # orders by status
+
+
+async def _check_stock(url: str) -> StockCheck:
+    from sqlalchemy import func, select
+
+    from server.db import Database
+    from server.inventory.models import StockBalance
+    from server.inventory.verify import verify
+    from server.orders.models import Order
+
+    db = Database(url)
+    try:
+        async with db.reader.connect() as conn:
+            over = (
+                await conn.execute(
+                    select(func.coalesce(func.sum(StockBalance.reserved - StockBalance.on_hand), 0)).where(
+                        StockBalance.reserved > StockBalance.on_hand
+                    )
+                )
+            ).scalar_one()
+            report = await conn.run_sync(verify)
+            statuses = dict(
+                (await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+            )
+        for line in [*map(str, report.drift), *report.orphan_reservations, *report.sync][:10]:
+            print("DRIFT", line)
+        return StockCheck(int(over), report.ok, {str(k): int(v) for k, v in statuses.items()})
+    finally:
+        await db.dispose()
+
+
+def check_stock(url: str) -> StockCheck:
+    """After a run: nothing oversold, and the ledger verification passes."""
+    return asyncio.run(_check_stock(url))
+
+
+def backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
 @contextmanager
