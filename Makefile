@@ -5,20 +5,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BODEGA_DATABASE_URL ?= sqlite+aiosqlite:///var/bodega.db
 
-.PHONY: demo test soak lint typecheck bench clean install pwa
+.PHONY: demo test soak lint typecheck bench clean install pwa lock
 
 # The phone app (pwa/): npm ci when the lock file changes, a build when a source changes.
 PWA_DEPS := pwa/node_modules/.installed
 PWA_BUILD := pwa/dist/index.html
 PWA_SOURCES := $(shell find pwa/src pwa/scripts -type f) pwa/index.html pwa/vite.config.js pwa/package.json
 
-$(STAMP): pyproject.toml
+# Python packages come only from requirements.lock: every version pinned, every file hashed, so a
+# fresh machine installs exactly what CI tested. Bodega itself is installed on top without
+# resolving anything (--no-deps), built by the locked setuptools (--no-build-isolation); pip check
+# fails if pyproject.toml asks for something the lock does not hold (run `make lock`).
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Upgrading is a deliberate commit: `make lock` re-resolves pyproject.toml (runtime, test extras and
+# the build backend) to the newest allowed versions; review requirements.lock's diff, run make test.
+PIP_TOOLS := pip-tools==7.7.0
+lock:
+	test -x $(VENV)-lock/bin/pip-compile || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet $(PIP_TOOLS))
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra test --all-build-deps --allow-unsafe \
+		--generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
+		--output-file requirements.lock pyproject.toml
 
 $(PWA_DEPS): pwa/package-lock.json
 	cd pwa && npm ci --no-audit --no-fund --loglevel=error
@@ -53,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/bodega bench ingest
 
 clean:
-	rm -rf $(VENV) var build *.egg-info pwa/node_modules pwa/dist
+	rm -rf $(VENV) $(VENV)-lock var build *.egg-info pwa/node_modules pwa/dist server/apidocs/static

@@ -11,6 +11,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from server.apidocs import docs_static, render_plugins
 from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
 from server.db import Database
 from server.db.checkpoint import Checkpointer
@@ -79,7 +80,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             description="Orders, stock and cash on delivery for Philippine online sellers.",
             path="/schema",
             # The docs are public; without this the deny-by-default guard closes them to everyone.
-            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt=PUBLIC),
+            openapi_router=Router(
+                "/schema", route_handlers=[docs_static], include_in_schema=False, opt=PUBLIC
+            ),
+            # Swagger UI from Bodega's own files, not a CDN (server/apidocs).
+            render_plugins=render_plugins(),
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
             security=[{"bearer": []}],
         ),

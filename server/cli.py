@@ -209,31 +209,38 @@ def verify(repair: bool) -> None:
 @click.argument("name", type=click.Choice(["ingest", "floor", "pwa", "sync"]))
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True, help="server processes")
-def bench(name: str, duration: int, connections: int, workers: int) -> None:
+@click.option(
+    "--workers", type=int, default=1, show_default=True, help="server processes (PostgreSQL for >1)"
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="ingest, sync: a PostgreSQL server (postgresql+asyncpg://user@host/db) to create a database of "
+    "their own on, dropped after the run; default a fresh SQLite file",
+)
+def bench(name: str, duration: int, connections: int, workers: int, database_url: str | None) -> None:
     """Run a benchmark; the last line printed is one JSON object with its figures."""
-    from pathlib import Path
-
-    # The benchmarks live beside the tests (tests/bench/), in the source checkout.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    # The benchmarks are part of the installed package (server/bench/); only `pwa` needs the
+    # source checkout, for the phone app's build and Playwright.
     if name == "pwa":
-        from tests.bench import pwa
+        from server.bench import pwa
 
         pwa.main()
         return
     if name == "floor":
-        from tests.bench import floor
+        from server.bench import floor
 
         floor.main()
         return
     if name == "sync":
-        from tests.bench import sync
+        from server.bench import sync
 
-        sync.main(duration=duration, workers=workers)  # --duration: seconds of the 500-phone phase
+        # --duration: seconds of the 500-phone phase
+        sync.main(duration=duration, workers=workers, database_url=database_url)
         return
-    from tests.bench import ingest
+    from server.bench import ingest
 
-    ingest.main(duration=duration, connections=connections, workers=workers)
+    ingest.main(duration=duration, connections=connections, workers=workers, database_url=database_url)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def _etag(path: Path) -> str:
     return f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
 
 
-async def _send(request: Request[Any, Any, Any], path: Path, cache: str) -> Response[bytes]:
+async def send_file(request: Request[Any, Any, Any], path: Path, cache: str) -> Response[bytes]:
     headers = {"Cache-Control": cache, "ETag": _etag(path), "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(b"", status_code=304, headers=headers)
@@ -85,7 +85,7 @@ async def _shell(request: Request[Any, Any, Any]) -> Response[Any]:
     if index is None:
         page = NOT_BUILT.format(dist=dist)
         return Response(page, media_type="text/html", headers={"Cache-Control": NO_CACHE})
-    return await _send(request, index, NO_CACHE)
+    return await send_file(request, index, NO_CACHE)
 
 
 @get("/", opt=PUBLIC, tags=["app"], summary="The phone app (or how to build it)")
@@ -98,7 +98,7 @@ async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     path = _inside(pwa_dist(), "sw.js")
     if path is None:
         raise NotFoundException("The phone app is not built, so it has no service worker")
-    return await _send(request, path, NO_CACHE)
+    return await send_file(request, path, NO_CACHE)
 
 
 @get("/assets/{name:str}", opt=PUBLIC, tags=["app"], summary="A hashed file of the app build (immutable)")
@@ -106,7 +106,7 @@ async def hashed_asset(request: Request[Any, Any, Any], name: str) -> Response[b
     path = _inside(pwa_dist() / "assets", name)
     if path is None:
         raise NotFoundException(f"No asset {name!r} in this build")
-    return await _send(request, path, FOREVER)
+    return await send_file(request, path, FOREVER)
 
 
 # Every method, so that a POST to an endpoint that does not exist (yet) is a plain 404 rather than
@@ -128,7 +128,7 @@ async def app_file_or_route(request: Request[Any, Any, Any], path: str) -> Respo
         raise NotFoundException(f"No such endpoint: {request.method} /{relative}")
     found = _inside(pwa_dist(), relative)
     if found is not None:
-        return await _send(request, found, NO_CACHE)
+        return await send_file(request, found, NO_CACHE)
     if "." in relative.rsplit("/", 1)[-1]:
         raise NotFoundException(f"No file /{relative} in the phone app")  # a file, not a screen
     return await _shell(request)  # a screen of the app: it routes itself

@@ -4,6 +4,11 @@ a reference client and an in-memory reference server.
 Pure Python (stdlib + msgspec): no I/O, and never imports litestar, sqlalchemy or server.*.
 Everything public is exported here; the underscore modules are private. PROTOCOL.md describes
 the protocol for client writers.
+
+One exception, kept outside this core: the I/O adapter `sync.http` (HttpTransport: the reference
+client over HTTP, with httpx) and the device simulator built on it, `sync.simulator`. Neither is
+imported or exported here; a program that wants them imports them by name. They never import
+server.*, litestar or sqlalchemy either (tests/sync/test_sync_public_api.py).
 """
 
 from ._checksum import ScopeSum, blob_hash, canonical_json, entity_hash, is_blob_id, scope_checksum

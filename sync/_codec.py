@@ -129,14 +129,21 @@ def encode(message: Any, fmt: Format) -> bytes:
     return _JSON.encode(message) if fmt == "json" else _MSGPACK.encode(message)
 
 
-def decode(data: bytes, type_: type[T], fmt: Format) -> T:
-    """Decode or raise ProtocolError(sync-malformed) naming where in the body the problem is."""
+def _decoder(type_: type[T], fmt: Format) -> msgspec.json.Decoder[T] | msgspec.msgpack.Decoder[T]:
+    """One decoder per (message type, format), built on first use. The cache cannot say that the
+    decoder it holds for `type_` decodes a `type_`; this function's signature does."""
     decoder = _decoders.get((type_, fmt))
     if decoder is None:
         decoder = msgspec.json.Decoder(type_) if fmt == "json" else msgspec.msgpack.Decoder(type_)
         _decoders[(type_, fmt)] = decoder
+    return decoder
+
+
+def decode(data: bytes, type_: type[T], fmt: Format) -> T:
+    """Decode or raise ProtocolError(sync-malformed) naming where in the body the problem is."""
+    decoder = _decoder(type_, fmt)
     try:
-        result: T = decoder.decode(data)
+        result = decoder.decode(data)
     except msgspec.ValidationError as exc:
         raise ProtocolError("sync-malformed", str(exc), errors=[_field_error(str(exc))]) from None
     except msgspec.DecodeError as exc:

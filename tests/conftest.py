@@ -16,7 +16,7 @@ import pytest
 # Cheap argon2 parameters for the many users tests create (see server/auth/passwords.py).
 os.environ.setdefault("BODEGA_TEST_FAST_HASHING", "1")
 # In-process test apps write from a thread; tests that start `bodega serve` turn the writer
-# process back on (tests/bench/harness.py).
+# process back on (server/bench/harness.py).
 os.environ.setdefault("BODEGA_WRITER_PROCESS", "0")
 
 from sqlalchemy import create_engine, text

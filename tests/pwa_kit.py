@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.bench import pwa
+from server.bench import pwa
 
 
 @contextmanager

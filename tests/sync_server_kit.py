@@ -27,10 +27,10 @@ from server.cod.models import CashBalance
 from server.db.base import new_id
 from server.inventory.models import Bin, StockMovement, Warehouse
 from server.orders.models import Order
-from server.sync_api.client import HttpTransport
 from server.sync_api.models import SyncOp
 from server.verify import verify
 from sync import HLC, Client, Op, PullResponse
+from sync.http import HttpTransport
 from tests.conftest import _sync_url
 
 PLACED = datetime(2026, 11, 11, 0, 5, tzinfo=UTC)

@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
+from server.bench.harness import running_server
 from server.db import Database
 from server.inventory.models import StockBalance
 from server.orders.models import Order
 from server.verify import verify
-from tests.bench.harness import running_server
 from tests.conftest import run
 from tests.factories import order_payload, seed_world
 

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import create_engine, select, text
 
 from server.audit.models import AuditEntry
-from tests.bench.harness import ROOT, free_port, wait_server_ready
+from server.bench.harness import ROOT, free_port, wait_server_ready
 from tests.conftest import _sync_url, run
 from tests.factories import seed_world
 

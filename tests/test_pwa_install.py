@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bench import pwa
+from server.bench import pwa
 from tests.pwa_kit import running_site
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

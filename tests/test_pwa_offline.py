@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, update
 
 from server.auth.models import Device
+from server.bench import pwa
 from server.db.base import utcnow
-from tests.bench import pwa
 from tests.pwa_kit import chromium, running_site
 
 TSHIRT, CABLE, _SOAP, MUG = pwa.SKUS

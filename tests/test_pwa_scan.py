@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.bench import pwa
+from server.bench import pwa
 from tests.pwa_kit import chromium, running_site
 
 TSHIRT = pwa.SKUS[0]  # ("SKU-TSHIRT-M", "Cotton T-shirt, M", "4800016644801", "EAN13", 20)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bench import pwa
+from server.bench import pwa
 from tests.pwa_kit import chromium, running_site
 
 RIDER = ("rider.juan", "rider-pass-2026")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.bench import pwa
+from server.bench import pwa
 from tests.pwa_kit import chromium, running_site
 
 LABEL = "update-test-2"

@@ -25,12 +25,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from server.bench.harness import ROOT, free_port, wait_server_ready
 from server.db.migrate import upgrade
-from server.sync_api.client import HttpTransport
 from server.sync_api.models import SyncOp
-from server.sync_api.simulator import Stop, Work, mixed_ops
 from sync import Client, Op
-from tests.bench.harness import ROOT, free_port, wait_server_ready
+from sync.http import HttpTransport
+from sync.simulator import Stop, Work, mixed_ops
 from tests.sync.sync_testkit import model_ledger
 from tests.sync_server_kit import (
     bins_by_code,

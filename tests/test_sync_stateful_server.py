@@ -43,7 +43,6 @@ from server.changes.log import start_new_epoch
 from server.db.base import utcnow
 from server.settings import load_settings
 from server.sync_api.blobs import chase_missing_proofs
-from server.sync_api.client import HttpTransport
 from server.sync_api.projector import refresh
 from server.sync_api.verify import log_matches_bins
 from sync import (
@@ -66,6 +65,7 @@ from sync import (
     SyncResponse,
     TransportError,
 )
+from sync.http import HttpTransport
 from tests.conftest import _truncate_postgres
 from tests.sync.sync_testkit import model_ledger
 from tests.sync_server_kit import (

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.bench.harness import running_server
+from server.bench.harness import running_server
 from tests.conftest import run
 from tests.factories import order_payload, seed_world
 from tests.test_allocation_concurrency import _state

@@ -14,6 +14,7 @@ from msgspec import UNSET
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum import ean
 
 from server.catalog.models import Barcode, BundleComponent, Sku
 from server.catalog.schemas import (
@@ -41,21 +42,14 @@ from server.pagination import Page, PageParams, fetch_page
 _GS1_LENGTHS = {"ean13": (13, "An EAN-13"), "upc": (12, "A UPC-A")}
 
 
-def gs1_check_digit(digits: str) -> int:
-    """The GS1 check digit (EAN-13, UPC-A) for the digits that come before it."""
-    # Weights alternate 3, 1, 3, ... starting from the digit next to the check digit.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return (10 - total % 10) % 10
-
-
 def barcode_problem(code: str, kind: str) -> str | None:
     """Why `code` is not a valid barcode of this kind, or None when it is."""
     if kind in _GS1_LENGTHS:
         length, label = _GS1_LENGTHS[kind]
         if len(code) != length or not (code.isascii() and code.isdigit()):
             return f"{label} barcode is exactly {length} digits"
-        expected = gs1_check_digit(code[:-1])
-        if int(code[-1]) != expected:
+        expected = ean.calc_check_digit(code[:-1])  # GS1's mod-10 digit, as for every GTIN
+        if code[-1] != expected:
             return f"the check digit should be {expected}, not {code[-1]}: look for a mistyped digit"
         return None
     if not re.search(CODE_PATTERN, code):

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import random
 
+from stdnum import ean
+
 from server.demo.records import BarcodeKind, DemoBarcode
 
 # GS1 Philippines hands out company prefixes starting 480.
 GS1_PH_PREFIX = "480"
-
-
-def gs1_check_digit(body: str) -> str:
-    """The check digit for a GTIN body (EAN-13 without its last digit, UPC-A likewise).
-
-    Digits are weighted 3, 1, 3, ... counting from the rightmost digit of the body.
-    """
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
-def valid_gtin(code: str) -> bool:
-    return code.isdigit() and len(code) in (8, 12, 13, 14) and gs1_check_digit(code[:-1]) == code[-1]
 
 
 class BarcodeMaker:
@@ -37,12 +26,12 @@ class BarcodeMaker:
     def ean13(self, supplier: str) -> DemoBarcode:
         # 480 + 4-digit company number + 5-digit item reference + check digit.
         body = self._next_body(GS1_PH_PREFIX, supplier, company_digits=4)
-        return self._issue(body + gs1_check_digit(body), "ean13")
+        return self._issue(body + ean.calc_check_digit(body), "ean13")
 
     def upc(self, supplier: str) -> DemoBarcode:
         # Number system 0 + 5-digit manufacturer + 5-digit item + check digit: imported US-coded stock.
         body = self._next_body("0", supplier, company_digits=5)
-        return self._issue(body + gs1_check_digit(body), "upc")
+        return self._issue(body + ean.calc_check_digit(body), "upc")
 
     def internal(self) -> DemoBarcode:
         # The label Bodega prints for goods that came without a usable barcode.

@@ -35,10 +35,28 @@ FORBIDDEN = (
     "requests",
 )
 ALLOWED_THIRD_PARTY = {"msgspec"}
+# The engine's one I/O adapter and the simulator built on it (see sync/__init__.py): public modules
+# outside the core, allowed httpx and nothing else of FORBIDDEN.
+ADAPTERS = {"http", "simulator"}
+ADAPTER_MAY_USE = {"httpx", "http"}  # httpx itself imports the standard library's http
 
 
 def _private_modules() -> list[types.ModuleType]:
-    return [importlib.import_module(f"sync.{m.name}") for m in pkgutil.iter_modules([str(SYNC_DIR)])]
+    return [
+        importlib.import_module(f"sync.{m.name}")
+        for m in pkgutil.iter_modules([str(SYNC_DIR)])
+        if m.name not in ADAPTERS
+    ]
+
+
+def _imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
 
 
 def test_all_is_sorted_unique_and_resolves() -> None:
@@ -66,18 +84,25 @@ def test_modules_are_private_and_their_all_is_reexported() -> None:
 
 def test_source_imports_only_stdlib_and_msgspec() -> None:
     stdlib = set(sys.stdlib_module_names)
-    for path in sorted(SYNC_DIR.glob("*.py")):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                assert top not in FORBIDDEN, f"{path.name} imports {name}"
-                assert top in stdlib or top in ALLOWED_THIRD_PARTY, f"{path.name} imports {name}"
+    core = [p for p in sorted(SYNC_DIR.glob("*.py")) if p.stem not in ADAPTERS]
+    assert len(core) >= 10, "the core modules were not found"
+    for path in core:
+        for name in _imports(path):
+            top = name.split(".")[0]
+            assert top not in FORBIDDEN, f"{path.name} imports {name}"
+            assert top in stdlib or top in ALLOWED_THIRD_PARTY, f"{path.name} imports {name}"
+            assert not name.startswith(("sync.http", "sync.simulator")), f"{path.name} imports {name}"
+
+
+def test_the_adapters_use_httpx_and_never_the_server() -> None:
+    stdlib = set(sys.stdlib_module_names)
+    for stem in sorted(ADAPTERS):
+        for name in _imports(SYNC_DIR / f"{stem}.py"):
+            top = name.split(".")[0]
+            assert top not in set(FORBIDDEN) - ADAPTER_MAY_USE, f"{stem}.py imports {name}"
+            allowed = top in stdlib or top in ALLOWED_THIRD_PARTY | {"httpx", "sync"}
+            assert allowed, f"{stem}.py imports {name}"
+    assert not ADAPTERS & set(sync.__all__)
 
 
 def test_importing_sync_with_frameworks_blocked() -> None:
@@ -97,7 +122,8 @@ def test_importing_sync_with_frameworks_blocked() -> None:
         sys.meta_path.insert(0, Block())
         import sync
         for m in pkgutil.iter_modules(sync.__path__):
-            importlib.import_module("sync." + m.name)
+            if m.name not in {sorted(ADAPTERS)!r}:  # the I/O adapters, outside the core
+                importlib.import_module("sync." + m.name)
         try:
             import sqlalchemy  # the blocker itself must work, or this test proves nothing
         except ImportError:

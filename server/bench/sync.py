@@ -1,4 +1,5 @@
-"""`bodega bench sync`: the sync endpoints of a real server (`bodega serve`) on a fresh SQLite file.
+"""`bodega bench sync`: the sync endpoints of a real server (`bodega serve`) on a fresh SQLite file,
+or on a database of its own on a PostgreSQL server (--database-url, with --workers processes).
 
 1. push: one phone uploads 10,000 ops (scans, deliveries, cash, as a picker and a rider record
    them) in batches of 1,000, MessagePack + gzip, each batch answered after its transaction
@@ -28,11 +29,13 @@ from typing import Any
 import httpx
 import msgspec
 import uuid_utils
-from sqlalchemy import create_engine, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.auth.models import Device, User
 from server.auth.principal import hash_token, new_token
+from server.bench.harness import backend, check_stock, check_workers, fresh_database, running_server, table
 from server.catalog.models import Barcode, Sku
 from server.channels.models import Shop
 from server.cod.models import DeliveryRun, RunStop
@@ -40,7 +43,6 @@ from server.db.base import new_id, utcnow
 from server.db.migrate import upgrade
 from server.inventory.models import Bin, Warehouse
 from server.orders.models import Order
-from server.sync_api.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 from sync import (
     HLC,
     Client,
@@ -56,7 +58,7 @@ from sync import (
     gzip_body,
     op_type_of,
 )
-from tests.bench.harness import fresh_sqlite, running_server, table
+from sync.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 
 PUSH_OPS = 10_000
 BATCH = 1_000
@@ -88,10 +90,6 @@ class World:
     puller: Phone
     idle: Phone
     crowd: list[Phone]
-
-
-def _sync_url(url: str) -> str:
-    return url.replace("+aiosqlite", "")
 
 
 def _user(conn: Connection, name: str, role: str, warehouse: uuid.UUID | None) -> Phone:
@@ -155,46 +153,53 @@ def _run(conn: Connection, rider: Phone, stops: list[Stop]) -> None:
 
 
 def seed(url: str) -> World:
-    engine = create_engine(_sync_url(url))
-    try:
-        with engine.begin() as conn:
-            val, ceb, shop = new_id(), new_id(), new_id()
-            conn.execute(insert(Warehouse), [
-                {"id": val, "code": "VAL", "name": "Valenzuela", "region": "NCR"},
-                {"id": ceb, "code": "CEB", "name": "Mandaue", "region": "VII"},
-            ])  # fmt: skip
-            conn.execute(insert(Shop).values(id=shop, channel="shopee", code="bench", name="Bench"))
-            val_bins = [f"A-{a:02d}-{lv}" for a in range(1, 101) for lv in range(1, 5)]  # 400 shelves
-            ceb_bins = [f"C-{a:02d}-{lv}" for a in range(1, 26) for lv in range(1, 3)]
-            conn.execute(insert(Bin), [{"id": new_id(), "warehouse_id": val, "code": c} for c in val_bins])
-            conn.execute(insert(Bin), [{"id": new_id(), "warehouse_id": ceb, "code": c} for c in ceb_bins])
-            skus = [(new_id(), f"SKU-{i:05d}") for i in range(1, 501)]
-            conn.execute(insert(Sku), [{"id": i, "code": c, "name": f"Bench item {c}"} for i, c in skus])
-            conn.execute(
-                insert(Barcode),
-                [{"code": f"480{n:010d}", "sku_id": i, "kind": "ean13"} for n, (i, _) in enumerate(skus)],
-            )
-            codes = [c for _, c in skus]
-            pusher = _user(conn, "pusher", "rider", None)
-            pusher.work = Work("VAL", val_bins, codes)
-            _run(conn, pusher, _orders(conn, shop, val, 4_000, 0))
-            setup = _user(conn, "setup", "warehouse", val)
-            puller = _user(conn, "puller", "warehouse", val)
-            idle = _user(conn, "idle", "warehouse", val)
-            crowd: list[Phone] = []
-            start = 10_000
-            for n in range(RIDERS):
-                rider = _user(conn, f"rider{n:03d}", "rider", None)
-                _run(conn, rider, _orders(conn, shop, ceb, STOPS_PER_RIDER, start))
-                start += STOPS_PER_RIDER
-                crowd.append(rider)
-            for n in range(STAFF):
-                staff = _user(conn, f"staff{n:03d}", "warehouse", ceb)
-                staff.work = Work("CEB", ceb_bins, codes[:100])
-                crowd.append(staff)
-        return World(pusher, setup, puller, idle, crowd)
-    finally:
-        engine.dispose()
+    async def seed_async() -> World:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(_seed)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(seed_async())
+
+
+def _seed(conn: Connection) -> World:
+    val, ceb, shop = new_id(), new_id(), new_id()
+    conn.execute(insert(Warehouse), [
+        {"id": val, "code": "VAL", "name": "Valenzuela", "region": "NCR"},
+        {"id": ceb, "code": "CEB", "name": "Mandaue", "region": "VII"},
+    ])  # fmt: skip
+    conn.execute(insert(Shop).values(id=shop, channel="shopee", code="bench", name="Bench"))
+    val_bins = [f"A-{a:02d}-{lv}" for a in range(1, 101) for lv in range(1, 5)]  # 400 shelves
+    ceb_bins = [f"C-{a:02d}-{lv}" for a in range(1, 26) for lv in range(1, 3)]
+    conn.execute(insert(Bin), [{"id": new_id(), "warehouse_id": val, "code": c} for c in val_bins])
+    conn.execute(insert(Bin), [{"id": new_id(), "warehouse_id": ceb, "code": c} for c in ceb_bins])
+    skus = [(new_id(), f"SKU-{i:05d}") for i in range(1, 501)]
+    conn.execute(insert(Sku), [{"id": i, "code": c, "name": f"Bench item {c}"} for i, c in skus])
+    conn.execute(
+        insert(Barcode),
+        [{"code": f"480{n:010d}", "sku_id": i, "kind": "ean13"} for n, (i, _) in enumerate(skus)],
+    )
+    codes = [c for _, c in skus]
+    pusher = _user(conn, "pusher", "rider", None)
+    pusher.work = Work("VAL", val_bins, codes)
+    _run(conn, pusher, _orders(conn, shop, val, 4_000, 0))
+    setup = _user(conn, "setup", "warehouse", val)
+    puller = _user(conn, "puller", "warehouse", val)
+    idle = _user(conn, "idle", "warehouse", val)
+    crowd: list[Phone] = []
+    start = 10_000
+    for n in range(RIDERS):
+        rider = _user(conn, f"rider{n:03d}", "rider", None)
+        _run(conn, rider, _orders(conn, shop, ceb, STOPS_PER_RIDER, start))
+        start += STOPS_PER_RIDER
+        crowd.append(rider)
+    for n in range(STAFF):
+        staff = _user(conn, f"staff{n:03d}", "warehouse", ceb)
+        staff.work = Work("CEB", ceb_bins, codes[:100])
+        crowd.append(staff)
+    return World(pusher, setup, puller, idle, crowd)
 
 
 def _headers(phone: Phone) -> dict[str, str]:
@@ -337,6 +342,12 @@ class Wire:
         return status, gzip.decompress(data) if encoding == "gzip" else data
 
 
+class Refused(RuntimeError):
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"sync answered {status}: {body[:200]!r}")
+        self.status = status
+
+
 class CrowdPhone:
     """A phone as the load generator runs it: outbox, cursor, clock; the reference client's rules."""
 
@@ -380,7 +391,7 @@ class CrowdPhone:
             body = encode(SyncRequest(v=1, ops=self.outbox[:500], cur=self.cursor), "msgpack")
             status, data = await wire.post("/sync/v1/sync", body, self.headers)
             if status != 200:
-                raise RuntimeError(f"sync answered {status}: {data[:200]!r}")
+                raise Refused(status, data)
             answer = decode(data, SyncResponse, "msgpack")
             self.clock.receive(answer.hlc)
             self.outbox = [op for op in self.outbox if op.seq > answer.hwm]
@@ -404,16 +415,19 @@ async def crowd(host: str, port: int, world: World, duration: float, interval: f
     burst = sorted(await asyncio.gather(*(p.sync(w) for p, w in zip(phones, wires, strict=True))))
     burst_s = time.perf_counter() - burst_started
     latencies: list[float] = []
-    errors = 0
+    errors = server_errors = 0
     deadline = time.perf_counter() + duration
 
     async def live(phone: CrowdPhone, wire: Wire) -> None:
-        nonlocal errors
+        nonlocal errors, server_errors
         await asyncio.sleep(rng.uniform(0, interval))
         while time.perf_counter() < deadline:
             phone.work()
             try:
                 latencies.append(await phone.sync(wire))
+            except Refused as exc:
+                errors += 1
+                server_errors += exc.status >= 500
             except Exception:
                 errors += 1
             await asyncio.sleep(rng.uniform(0.5 * interval, 1.5 * interval))
@@ -436,6 +450,7 @@ async def crowd(host: str, port: int, world: World, duration: float, interval: f
         "concurrent_p99_ms": pct(latencies, 0.99),
         "concurrent_max_ms": pct(latencies, 1.0),
         "concurrent_errors": errors,
+        "concurrent_5xx": server_errors,
         "concurrent_client_cpu": round(client_cpu, 2),  # the load generator's share of a core
         "burst_all_at_once_s": round(burst_s, 3),
         "burst_p50_ms": pct(burst, 0.50),
@@ -444,26 +459,15 @@ async def crowd(host: str, port: int, world: World, duration: float, interval: f
     }
 
 
-def verify_ok(url: str) -> bool:
-    from server.verify import verify
-
-    engine = create_engine(_sync_url(url))
-    try:
-        with engine.connect() as conn:
-            report = verify(conn)
-        for line in [*map(str, report.drift), *report.orphan_reservations, *report.sync][:10]:
-            print("DRIFT", line)
-        return report.ok
-    finally:
-        engine.dispose()
-
-
-def main(duration: int = 10, workers: int = 1, interval: float = 2.0) -> dict[str, Any]:
-    with fresh_sqlite() as url:
+def main(
+    duration: int = 10, workers: int = 1, interval: float = 2.0, database_url: str | None = None
+) -> dict[str, Any]:
+    check_workers(database_url, workers)
+    with fresh_database(database_url) as url:
         upgrade(url)
         world = seed(url)
         # SQLite with the writer process (server/db/writer.py): HTTP and pulls on one core, the
-        # group-committed pushes and the projector on the other.
+        # group-committed pushes and the projector on the other. (PostgreSQL: no writer process.)
         with running_server(url, workers=workers, env={"BODEGA_WRITER_PROCESS": "1"}) as server:
             with httpx.Client(base_url=server.url, timeout=300) as http:
                 fill_scope(http, world)
@@ -472,15 +476,21 @@ def main(duration: int = 10, workers: int = 1, interval: float = 2.0) -> dict[st
                 noop = bench_noop(http, world, cursor)
             port = int(server.url.rsplit(":", 1)[1])
             concurrent = asyncio.run(crowd("127.0.0.1", port, world, duration, interval))
-        ok = verify_ok(url)
+        stock = check_stock(url)
+    ok = stock.verify_ok
     figures = {
         **push,
         **pull,
         **noop,
         **concurrent,
         "verify_ok": ok,
+        "oversold": stock.oversold,
+        "server_errors_5xx": concurrent[
+            "concurrent_5xx"
+        ],  # push, pull and no-op stop the bench on any non-200
+        "database": backend(url),
         "server_processes": workers,
-        "sqlite_writer_process": True,
+        "sqlite_writer_process": backend(url) == "sqlite",
     }
     print(
         table(
@@ -521,6 +531,8 @@ def main(duration: int = 10, workers: int = 1, interval: float = 2.0) -> dict[st
                     f"{figures['burst_all_at_once_s']} / {figures['burst_p99_ms']}",
                     "",
                 ),
+                ("5xx answers", str(figures["server_errors_5xx"]), "0"),
+                ("units oversold", str(stock.oversold), "0"),
                 ("bodega verify", "ok" if ok else "DRIFT", "ok"),
             ]
         )

@@ -23,13 +23,13 @@ from typing import Any
 import msgspec
 from sqlalchemy import create_engine
 
+from server.bench.harness import fresh_sqlite, run, table
+from server.bench.ingest import BULK_ADDRESS, seed
 from server.db.base import new_id
 from server.db.migrate import upgrade
 from server.db.sqlite import SQLITE_PRAGMAS, WRITER_CACHE_KB, prepare_sqlite
 from server.orders.ingest import ingest_batch
 from server.orders.schemas import OrderIn
-from tests.bench.harness import fresh_sqlite, run, table
-from tests.bench.ingest import BULK_ADDRESS, seed
 
 BATCH = 1000
 BATCHES = 20

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,8 @@ from typing import Any
 
 import httpx
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+HERE = Path(__file__).resolve().parent  # the wrk scripts (*.lua) are package data beside this file
+ROOT = HERE.parent.parent  # the source checkout, when running from one (site-packages in a wheel)
 
 
 def free_port() -> int:
@@ -51,7 +52,7 @@ class Server:
 
 
 @contextmanager
-def fresh_sqlite() -> Iterator[str]:
+def fresh_sqlite() -> Generator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bodega-bench-"))
     try:
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
@@ -60,9 +61,91 @@ def fresh_sqlite() -> Iterator[str]:
 
 
 @contextmanager
+def fresh_database(server_url: str | None) -> Generator[str]:
+    """An empty database for one bench run: a new SQLite file by default; given a PostgreSQL URL
+    (postgresql+asyncpg://user@host/db), a database of its own created on that server and dropped
+    after the run, whatever happens. The URL's database is only used to connect for that."""
+    if server_url is None:
+        with fresh_sqlite() as url:
+            yield url
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    if base.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url must be a PostgreSQL URL (postgresql+asyncpg://...), not {base}")
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bodega_bench_{uuid.uuid4().hex[:12]}"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def check_workers(database_url: str | None, workers: int) -> None:
+    if workers > 1 and database_url is None:
+        raise SystemExit("--workers above 1 needs PostgreSQL (--database-url): SQLite has one writer")
+
+
+@dataclass
+class StockCheck:
+    oversold: int  # units reserved beyond what is on hand, summed over balances: must be 0
+    verify_ok: bool  # `bodega verify`: every balance matches its ledger
+    statuses: dict[str, int]  # orders by status
+
+
+async def _check_stock(url: str) -> StockCheck:
+    from sqlalchemy import func, select
+
+    from server.db import Database
+    from server.inventory.models import StockBalance
+    from server.orders.models import Order
+    from server.verify import verify
+
+    db = Database(url)
+    try:
+        async with db.reader.connect() as conn:
+            over = (
+                await conn.execute(
+                    select(func.coalesce(func.sum(StockBalance.reserved - StockBalance.on_hand), 0)).where(
+                        StockBalance.reserved > StockBalance.on_hand
+                    )
+                )
+            ).scalar_one()
+            report = await conn.run_sync(verify)
+            statuses = dict(
+                (await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+            )
+        for line in [*map(str, report.drift), *report.orphan_reservations, *report.sync][:10]:
+            print("DRIFT", line)
+        return StockCheck(int(over), report.ok, {str(k): int(v) for k, v in statuses.items()})
+    finally:
+        await db.dispose()
+
+
+def check_stock(url: str) -> StockCheck:
+    """After a run: nothing oversold, and the ledger verification passes."""
+    return asyncio.run(_check_stock(url))
+
+
+def backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+@contextmanager
 def running_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
-) -> Iterator[Server]:
+) -> Generator[Server]:
     port = free_port()
     environment = os.environ | {
         "BODEGA_DATABASE_URL": database_url,

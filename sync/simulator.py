@@ -5,7 +5,7 @@ a reason), collect the COD amount and remit cash. The work is drawn from what th
 holds (its bins and SKUs, its run's stops) or from an explicit `Work`, so the same generator feeds
 the tests, the benchmark and a manual run against a live server:
 
-    python -m server.sync_api.simulator --url http://127.0.0.1:8000 --username ana --password ... \\
+    python -m sync.simulator --url http://127.0.0.1:8000 --username ana --password ... \\
         --ops 200 --rounds 5
 """
 
@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import msgspec
 
-from server.sync_api.client import HttpTransport
 from sync import (
     CashCollected,
     Client,
@@ -32,6 +31,7 @@ from sync import (
     StockReceived,
     StockShortPicked,
 )
+from sync.http import HttpTransport
 
 FAILURES = ("refused", "refused_after_inspection", "wrong_address", "not_home", "unreachable")
 

@@ -1,8 +1,9 @@
 """The reference client's transport over HTTP: `sync.Client(device_id, HttpTransport(...))` is a
 phone talking to a real server. Used by the tests, the benchmark and the device simulator.
 
-It lives beside the server, not in `sync/`, because the engine stays free of I/O. Any
-`httpx.Client` works, including Litestar's TestClient (an in-process server).
+This is the engine's one I/O adapter (see sync/__init__.py): it is not exported from `sync`, and
+nothing in the engine's core imports it, so the core stays free of I/O. Any `httpx.Client` works,
+including Litestar's TestClient (an in-process server).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`bodega bench ingest`: orders per second through the real server on a fresh SQLite file.
+"""`bodega bench ingest`: orders per second through the real server on a fresh SQLite file, or on
+a database of its own on a PostgreSQL server (--database-url, with --workers server processes).
 
 1. a trivial endpoint (/health) under wrk, for the server's own ceiling on this machine;
 2. one new order per request (1-3 lines) under wrk with 64 connections, each answered only after
@@ -18,14 +19,23 @@ from typing import Any
 import httpx
 
 from server.auth.services import create_user, register_device
+from server.bench.harness import (
+    HERE,
+    backend,
+    check_stock,
+    check_workers,
+    fresh_database,
+    run,
+    running_server,
+    table,
+    wrk,
+)
 from server.catalog.models import Sku
 from server.channels.models import Shop
 from server.db import Database
 from server.db.migrate import upgrade
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Warehouse
-from server.verify import verify
-from tests.bench.harness import HERE, fresh_sqlite, run, running_server, table, wrk
 
 SKU_COUNT = 200
 BULK_BATCH = 1000
@@ -77,32 +87,8 @@ async def seed(url: str) -> tuple[str, list[str]]:
         await db.dispose()
 
 
-async def oversold(url: str) -> tuple[int, bool, dict[str, int]]:
-    from sqlalchemy import func, select
-
-    from server.inventory.models import StockBalance
-    from server.orders.models import Order
-
-    db = Database(url)
-    try:
-        async with db.reader.connect() as conn:
-            over = (
-                await conn.execute(
-                    select(func.coalesce(func.sum(StockBalance.reserved - StockBalance.on_hand), 0)).where(
-                        StockBalance.reserved > StockBalance.on_hand
-                    )
-                )
-            ).scalar_one()
-            report = await conn.run_sync(verify)
-            statuses = dict(
-                (await conn.execute(select(Order.status, func.count()).group_by(Order.status))).all()
-            )
-        return int(over), report.ok, {str(k): int(v) for k, v in statuses.items()}
-    finally:
-        await db.dispose()
-
-
-def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]:
+def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int, int]:
+    """Orders per second through the batch endpoint, orders accepted, and 5xx answers."""
     import random
 
     rng = random.Random(7)
@@ -125,7 +111,7 @@ def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]
                 }
             )
         batches.append(json.dumps({"orders": orders}).encode())
-    accepted = 0
+    accepted = server_errors = 0
     started = time.perf_counter()
     with httpx.Client(
         base_url=url,
@@ -134,13 +120,19 @@ def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int]
     ) as client:
         for body in batches:
             response = client.post("/api/v1/orders/batch", content=body)
+            if response.status_code >= 500:
+                server_errors += 1
+                continue
             response.raise_for_status()
             accepted += len(response.json()["results"])
-    return accepted / (time.perf_counter() - started), accepted
+    return accepted / (time.perf_counter() - started), accepted, server_errors
 
 
-def main(duration: int = 10, connections: int = 64, workers: int = 1) -> dict[str, Any]:
-    with fresh_sqlite() as url:
+def main(
+    duration: int = 10, connections: int = 64, workers: int = 1, database_url: str | None = None
+) -> dict[str, Any]:
+    check_workers(database_url, workers)
+    with fresh_database(database_url) as url:
         upgrade(url)
         token, skus = run(seed(url))
         with running_server(url, workers=workers) as server:
@@ -156,13 +148,15 @@ def main(duration: int = 10, connections: int = 64, workers: int = 1) -> dict[st
                 env=env | {"BENCH_RUN": "warm"},
             )
             single = wrk(server.url, HERE / "orders.lua", duration=duration, connections=connections, env=env)
-            bulk_rate, bulk_count = bulk(server.url, token, skus, 20 * BULK_BATCH)
-        over, ledger_ok, statuses = run(oversold(url))
+            bulk_rate, bulk_count, bulk_5xx = bulk(server.url, token, skus, 20 * BULK_BATCH)
+        stock = check_stock(url)
+    over, ledger_ok, statuses = stock.oversold, stock.verify_ok, stock.statuses
     figures = {
         "orders_per_s": round(single["rps"], 1),
         "p99_ms": round(single["p99_us"] / 1000, 2),
         "p50_ms": round(single["p50_us"] / 1000, 2),
         "single_errors": single["errors"] + single["non2xx"],
+        "server_errors_5xx": single["s5xx"] + bulk_5xx,
         "bulk_orders_per_s": round(bulk_rate, 1),
         "bulk_orders": bulk_count,
         "trivial_rps": round(trivial["rps"], 1),
@@ -171,6 +165,7 @@ def main(duration: int = 10, connections: int = 64, workers: int = 1) -> dict[st
         "orders_on_hold": statuses.get("on_hold", 0),
         "orders_allocated": statuses.get("allocated", 0),
         "connections": connections,
+        "database": backend(url),
         "server_processes": workers,
         "duration_s": duration,
     }
@@ -182,6 +177,7 @@ def main(duration: int = 10, connections: int = 64, workers: int = 1) -> dict[st
                 ("single-order p99 latency (ms)", f"{figures['p99_ms']}", "<= 50"),
                 ("single-order p50 latency (ms)", f"{figures['p50_ms']}", ""),
                 ("single-order errors / non-2xx", str(figures["single_errors"]), "0"),
+                ("5xx answers (single + bulk)", str(figures["server_errors_5xx"]), "0"),
                 ("bulk ingest (orders/s)", f"{figures['bulk_orders_per_s']:,.0f}", ">= 20,000"),
                 ("trivial endpoint (req/s)", f"{figures['trivial_rps']:,.0f}", "(ceiling)"),
                 ("units oversold", str(over), "0"),

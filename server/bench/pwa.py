@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from tests.bench.harness import ROOT, free_port, run, table, wait_server_ready
+from server.bench.harness import ROOT, free_port, run, table, wait_server_ready
 
 PWA = ROOT / "pwa"
 DIST = PWA / "dist"

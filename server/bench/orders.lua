@@ -35,13 +35,15 @@ request = function()
   return wrk.format("POST", "/api/v1/orders", nil, body)
 end
 
-local statuses = {}
+server_errors = 0  -- per thread; done() adds them up
 response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+  if status >= 500 then server_errors = server_errors + 1 end
 end
 
 function done(summary, latency, requests)
-  io.write(string.format('BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d,"non2xx":%d}\n',
+  local s5xx = 0
+  for _, thread in ipairs(threads) do s5xx = s5xx + (thread:get("server_errors") or 0) end
+  io.write(string.format('BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d,"non2xx":%d,"s5xx":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status, s5xx))
 end
