@@ -5,7 +5,9 @@ import { applyChanges } from "./reference.js";
 import { markRevoked, session } from "./session.js";
 import { SyncClient } from "./sync/client.js";
 import { httpTransport } from "./sync/http.js";
+import { unitsReceived } from "./sync/ops.js";
 import { Scheduler } from "./sync/scheduler.js";
+import * as store from "./sync/store.js";
 
 export const status = signal({
   online: navigator.onLine,
@@ -99,32 +101,17 @@ async function refresh() {
   if (before.pending !== counts.pending || before.notices !== counts.notices) opsVersion.value += 1;
 }
 
-/** Recent ops of one type, newest first, each with where it stands: waiting, synced or flagged. */
-export async function recentOps(type, since) {
-  const tx = client.db.transaction(["outbox", "retained"]);
-  const [waiting, done] = await Promise.all([tx.objectStore("outbox").getAll(), tx.objectStore("retained").getAll()]);
-  const rows = [
-    ...waiting.map((r) => ({ ...r, st: "waiting" })),
-    ...done.map((r) => ({ ...r })),
-  ];
-  return rows.filter((r) => r.op[5] === type && r.rec >= since).sort((a, b) => b.rec - a.rec);
-}
+// What the screens ask of the phone's storage, in their words; the sync layer knows where it lives.
 
-/** What unsynced ops add to the replica's on-hand figures: Map "bin\x1fsku" -> units. */
-export async function pendingDeltas(wh) {
-  const deltas = new Map();
-  for (const row of await client.db.getAll("outbox")) {
-    const [type, p] = [row.op[5], row.op[6]];
-    if (type !== "stock.received@v1" || p.wh !== wh) continue;
-    const key = `${p.bin}\x1f${p.sku}`;
-    deltas.set(key, (deltas.get(key) ?? 0) + p.qty);
-  }
-  return deltas;
-}
+/** Ops of one type recorded since `since` (ms), newest first, each with where it stands: waiting, synced or flagged. */
+export const recordedSince = (type, since) => store.recordedSince(client.db, type, since);
+
+/** What receipts not yet synced add to the replica's on-hand figures: Map "bin\x1fsku" -> units. */
+export const unsyncedReceipts = async (wh) => unitsReceived(await store.waitingOps(client.db), wh);
 
 /** A screen's unfinished work, kept in IndexedDB so a reload (or a dead battery) loses nothing. */
-export const loadDraft = (name) => client.db.get("meta", `draft:${name}`);
-export const saveDraft = (name, draft) =>
-  draft === null ? client.db.delete("meta", `draft:${name}`) : client.db.put("meta", draft, `draft:${name}`);
+export const loadDraft = (name) => store.readDraft(client.db, name);
+export const saveDraft = (name, draft) => store.keepDraft(client.db, name, draft);
 
-export const notices = () => client.db.getAll("notices");
+/** The ops a person must look at (the "Mga problema sa sync" screen). */
+export const syncProblems = () => store.problems(client.db);

@@ -6,6 +6,7 @@
 //   (wh:<warehouse> / task / <order> is an order to pick and pack: for the picking screens, later)
 // Kept in memory (a few thousand SKUs is a few hundred KB) and updated from each applied page.
 import { signal } from "@preact/signals";
+import { changedEntity } from "./sync/protocol.js";
 
 export const version = signal(0); // bumps on every change, so screens recompute
 
@@ -36,7 +37,8 @@ function indexSku(code, val) {
   for (const b of val.barcodes ?? []) byCode.set(b, code);
 }
 
-function apply([scope, kind, key, val]) {
+/** One entity as the replica keeps it ({scope, kind, key, val}; val null: gone). */
+function apply({ scope, kind, key, val }) {
   if (scope === "catalog" && kind === "sku") return indexSku(key, val);
   if (!scope.startsWith("wh:")) return;
   const wh = scope.slice(3);
@@ -70,7 +72,7 @@ let rebuilding = false; // the replica was dropped and is downloading again
 export function applyChanges({ cleared, hard = false, changes, end = false }) {
   if (hard) reset();
   if (cleared) rebuilding = true;
-  changes.forEach(apply);
+  for (const change of changes) apply(changedEntity(change));
   if (end && rebuilding && db) {
     rebuilding = false;
     return loadReference(db);
@@ -82,7 +84,7 @@ export async function loadReference(store) {
   db = store;
   const rows = await db.getAll("replica");
   reset();
-  for (const row of rows) apply([row.scope, row.kind, row.key, row.val]);
+  rows.forEach(apply);
   version.value += 1;
 }
 

@@ -6,7 +6,7 @@
 // The count is blind: what the system expects is shown only at review, so it cannot steer the count.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadDraft, pendingDeltas, record, saveDraft, syncClient } from "../engine.js";
+import { loadDraft, record, saveDraft, syncClient, unsyncedReceipts } from "../engine.js";
 import { binsHolding, countTask, countTasks, findBin, findSku, knowsAllBins, skuName, stockIn, version } from "../reference.js";
 import { link, navigate, path } from "../router.js";
 import { bad, good } from "../scan/feedback.js";
@@ -70,7 +70,7 @@ const lineKey = (bin, sku) => `${bin}\x1f${sku}`;
 
 /** The lines a count starts with: what the replica (plus unsynced receipts) says is there. */
 async function initialLines(wh, kind, id) {
-  const deltas = await pendingDeltas(wh);
+  const deltas = await unsyncedReceipts(wh);
   const expected = (bin, sku) => (stockIn(wh, bin).get(sku) ?? 0) + (deltas.get(lineKey(bin, sku)) ?? 0);
   const pairs = [];
   const task = kind === "task" ? countTask(wh, id) : kind === "sku" ? { skus: [id] } : { bin: id };

@@ -2,10 +2,11 @@
 // the bin it goes to. Each line is a stock.received op, saved on the phone before "Na-save" shows.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { opsVersion, record, recentOps } from "../engine.js";
+import { opsVersion, record, recordedSince } from "../engine.js";
 import { findBin, findSku, knowsAllBins, skuName, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { STOCK_RECEIVED, stockReceived } from "../sync/ops.js";
+import { opId, opPayload } from "../sync/protocol.js";
 import { Message, Screen, startOfManilaDay } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
 import { currentWarehouse, NeedsData } from "./common.js";
@@ -162,16 +163,16 @@ function ReceivedToday() {
   const [rows, setRows] = useState([]);
   const v = opsVersion.value;
   useEffect(() => {
-    recentOps(STOCK_RECEIVED, startOfManilaDay()).then(setRows);
+    recordedSince(STOCK_RECEIVED, startOfManilaDay()).then(setRows);
   }, [v]);
-  const total = rows.reduce((n, r) => n + r.op[6].qty, 0);
+  const total = rows.reduce((n, r) => n + opPayload(r.op).qty, 0);
   return html`<section class="received">
     <h2>Natanggap ngayon <small data-testid="received-count">${rows.length} line · ${total} pcs</small></h2>
     <ul class="list" data-testid="received-list">
       ${rows.map((r) => {
-        const p = r.op[6];
+        const p = opPayload(r.op);
         const [label, cls] = STATE[r.st] ?? [r.st, ""];
-        return html`<li class="row" key=${r.op[0]} data-testid="received-line" data-state=${cls}>
+        return html`<li class="row" key=${opId(r.op)} data-testid="received-line" data-state=${cls}>
           <span class="row-main"><b>${p.qty} × ${skuName(p.sku)}</b><small>${p.sku} → ${p.bin}${p.ref ? ` · ${p.ref}` : ""}</small></span>
           <span class=${`pill pill-${cls}`}>${label}</span>
         </li>`;

@@ -12,7 +12,21 @@
 //   re-uploads confirmed ops the server lost.
 import { updateSum } from "./checksum.js";
 import { Hlc } from "./hlc.js";
-import { decodeResponse, encodeRequest, makeOp, Problem } from "./protocol.js";
+import {
+  changedEntity,
+  decodeResponse,
+  encodeRequest,
+  makeNote,
+  makeOp,
+  opDevice,
+  opRecordedAt,
+  opRenumbered,
+  opSeq,
+  Problem,
+  resultNotes,
+  resultSeq,
+  resultStatus,
+} from "./protocol.js";
 import { clearReplica, requeueAfter, STORES, trimRetained } from "./store.js";
 
 export const SEQ_SKIPPED = "device.seq_skipped@v1";
@@ -99,18 +113,17 @@ export class SyncClient {
     let cursor = await notices.openCursor();
     while (cursor) {
       if (cursor.value.st === "held" && cursor.value.user === user) {
-        adopt.push({ op: cursor.value.op, rec: cursor.value.op[3], user });
+        adopt.push({ op: cursor.value.op, rec: opRecordedAt(cursor.value.op), user });
         await cursor.delete();
       }
       cursor = await cursor.continue();
     }
     await outbox.clear();
     await tx.objectStore("retained").clear(); // confirmed under the old device: nothing to re-upload
-    adopt.sort((a, b) => a.op[2] - b.op[2]);
+    adopt.sort((a, b) => opSeq(a.op) - opSeq(b.op));
     let seq = 1;
     for (const row of adopt) {
-      const [opId, , , wall, hlc, type, payload] = row.op;
-      await outbox.put({ seq, op: makeOp(opId, id, seq, wall, hlc, type, payload), rec: row.rec, user });
+      await outbox.put({ seq, op: opRenumbered(row.op, id, seq), rec: row.rec, user });
       seq += 1;
     }
     // A new device is a new reader of the change log: start the replica again.
@@ -193,9 +206,10 @@ export class SyncClient {
   async _setAside(op, why) {
     // Keep the op where a person can see it, and fill its slot so the queue moves on.
     const tx = this.db.transaction(["meta", "outbox", "notices"], "readwrite");
-    await tx.objectStore("notices").add({ seq: op[2], op, st: "set_aside", notes: [["set_aside", why]], at: this.now() });
-    await tx.objectStore("outbox").delete(op[2]);
-    await this._fill(tx, op[2], op[2], why);
+    const seq = opSeq(op);
+    await tx.objectStore("notices").add({ seq, op, st: "set_aside", notes: [makeNote("set_aside", why)], at: this.now() });
+    await tx.objectStore("outbox").delete(seq);
+    await this._fill(tx, seq, seq, why);
     await tx.objectStore("meta").put(this.clock.last, "clock");
     await tx.done;
   }
@@ -270,12 +284,14 @@ export class SyncClient {
   async _takeResults(tx, results) {
     const outbox = tx.objectStore("outbox");
     const duplicates = new Set();
-    for (const [seq, st, notes] of results) {
+    for (const result of results) {
+      const seq = resultSeq(result);
+      const st = resultStatus(result);
       const row = seq ? await outbox.get(seq) : undefined;
       if (!row) continue; // already confirmed by an earlier answer
       if (st === "duplicate") duplicates.add(seq);
       if (st === "flagged" || st === "rejected") {
-        await tx.objectStore("notices").add({ seq, op: row.op, st, notes, at: this.now() });
+        await tx.objectStore("notices").add({ seq, op: row.op, st, notes: resultNotes(result), at: this.now() });
       }
       await this._confirm(tx, row, st);
     }
@@ -313,8 +329,7 @@ export class SyncClient {
     let seq = hwm + 1;
     for (const row of rows) {
       await outbox.delete(row.seq);
-      const [opId, dev, , wall, hlc, type, payload] = row.op;
-      await outbox.put({ ...row, seq, op: makeOp(opId, dev, seq, wall, hlc, type, payload) });
+      await outbox.put({ ...row, seq, op: opRenumbered(row.op, opDevice(row.op), seq) });
       seq += 1;
     }
     const meta = tx.objectStore("meta");
@@ -336,7 +351,8 @@ export class SyncClient {
     const replica = tx.objectStore("replica");
     const meta = tx.objectStore("meta");
     const sums = (await meta.get("sums")) ?? {};
-    for (const [scope, kind, key, val] of r.ch) {
+    for (const change of r.ch) {
+      const { scope, kind, key, val } = changedEntity(change);
       const old = await replica.get([scope, kind, key]);
       sums[scope] = updateSum(sums[scope], kind, key, old?.val, val);
       if (val === null) await replica.delete([scope, kind, key]);

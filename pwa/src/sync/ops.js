@@ -1,6 +1,8 @@
 // The op payloads this app records (sync/_ops.py is the catalogue). Builders check what the server
 // would reject, so a typing slip is caught on the phone, and leave defaults off the wire as the
 // server's encoder does ("ref": "" and "expected": 0 are never sent).
+import { opPayload, opType } from "./protocol.js";
+
 
 const ID_MAX = 64;
 const QTY_MAX = 1_000_000;
@@ -49,4 +51,16 @@ export function stockCounted({ wh, bin, sku, counted, expected = 0, base = "" })
     { wh: ref("wh", wh), bin: ref("bin", bin), sku: ref("sku", sku), counted: whole("counted", counted, 0) },
     { expected: Number.isInteger(expected) ? expected : 0, base: String(base ?? "").slice(0, ID_MAX) },
   );
+}
+
+/** What the receipts among `ops` put into one warehouse's bins: Map "bin\x1fsku" -> units. */
+export function unitsReceived(ops, wh) {
+  const units = new Map();
+  for (const op of ops) {
+    const p = opPayload(op);
+    if (opType(op) !== STOCK_RECEIVED || p.wh !== wh) continue;
+    const key = `${p.bin}\x1f${p.sku}`;
+    units.set(key, (units.get(key) ?? 0) + p.qty);
+  }
+  return units;
 }

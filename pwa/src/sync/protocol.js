@@ -8,16 +8,46 @@
 export const PROTOCOL_VERSION = 1;
 export const MAX_OPS_PER_PUSH = 1000;
 
+// The rest of the app reads and builds these tuples only through the functions below (a test
+// scans pwa/src for any other indexing), so a position is written down in one place.
+
 /** An op is kept exactly as it travels: [id, dev, seq, wall, hlc, type, payload]. */
 export const makeOp = (id, dev, seq, wall, hlc, type, payload) => [id, dev, seq, wall, hlc, type, payload];
+export const opId = (op) => op[0];
+export const opDevice = (op) => op[1];
 export const opSeq = (op) => op[2];
+/** The phone's wall clock when the fact was recorded (ms): data, never the ordering. */
+export const opRecordedAt = (op) => op[3];
+export const opHlc = (op) => op[4];
 export const opType = (op) => op[5];
 export const opPayload = (op) => op[6];
 export const decodeOp = (a) => makeOp(a[0], a[1], a[2], a[3], a[4], a[5], a[6] ?? {});
+/** The same op (same id, so the server still knows it) under another device's sequence. */
+export const opRenumbered = (op, dev, seq) => makeOp(op[0], dev, seq, op[3], op[4], op[5], op[6]);
 
-const decodeNote = (n) => [n[0], n[1] ?? ""];
-const decodeResult = (r) => [r[0], r[1], (r[2] ?? []).map(decodeNote)];
-const decodeChange = (c) => [c[0], c[1], c[2], c[3] ?? null];
+/** A note on a result: [code, text], the code for machines, the text for a person. */
+export const makeNote = (code, text = "") => [code, text];
+export const noteCode = (note) => note[0];
+export const noteText = (note) => note[1];
+
+/** The server's answer for one op: [seq, status, notes]. */
+export const makeResult = (seq, status, notes = []) => [seq, status, notes];
+export const resultSeq = (result) => result[0];
+export const resultStatus = (result) => result[1];
+export const resultNotes = (result) => result[2];
+
+/** One entity changed in the change log: [scope, kind, key, value]; a null value is a deletion. */
+export const makeChange = (scope, kind, key, value) => [scope, kind, key, value];
+export const changeScope = (change) => change[0];
+export const changeKind = (change) => change[1];
+export const changeKey = (change) => change[2];
+export const changeValue = (change) => change[3];
+/** A change as the replica keeps it: {scope, kind, key, val}. */
+export const changedEntity = (change) => ({ scope: change[0], kind: change[1], key: change[2], val: change[3] });
+
+const decodeNote = (n) => makeNote(n[0], n[1] ?? "");
+const decodeResult = (r) => makeResult(r[0], r[1], (r[2] ?? []).map(decodeNote));
+const decodeChange = (c) => makeChange(c[0], c[1], c[2], c[3] ?? null);
 const decodeReset = (r) => (r ? { why: r.why, ep: r.ep, hwm: r.hwm ?? 0 } : null);
 
 /** Any response (push, pull or sync) with every field present. */

@@ -1,6 +1,7 @@
 // The phone's IndexedDB: one database holding the session, the op outbox and retained tail, the
 // replica of the server's data for this user's scopes, and the notices a person must see.
 import { openDB } from "idb";
+import { opType } from "./protocol.js";
 
 export const DB_NAME = "bodega";
 export const STORES = ["meta", "outbox", "retained", "replica", "notices"];
@@ -46,3 +47,27 @@ export async function clearReplica(tx) {
   await tx.objectStore("replica").clear();
   await tx.objectStore("meta").delete("sums");
 }
+
+// -- what the screens ask for, through the engine -------------------------------------------------
+
+/**
+ * The ops of one type recorded on this phone since `since` (ms), newest first, each row
+ * {seq, op, rec, st} saying where it stands: "waiting" (not yet confirmed) or the server's answer.
+ */
+export async function recordedSince(db, type, since) {
+  const tx = db.transaction(["outbox", "retained"]);
+  const [waiting, done] = await Promise.all([tx.objectStore("outbox").getAll(), tx.objectStore("retained").getAll()]);
+  const rows = [...waiting.map((r) => ({ ...r, st: "waiting" })), ...done.map((r) => ({ ...r }))];
+  return rows.filter((r) => opType(r.op) === type && r.rec >= since).sort((a, b) => b.rec - a.rec);
+}
+
+/** The ops not yet confirmed by the server, in the order they were recorded. */
+export const waitingOps = async (db) => (await db.getAll("outbox")).map((row) => row.op);
+
+/** The ops a person must look at: flagged, rejected, set aside or held, oldest first. */
+export const problems = (db) => db.getAll("notices");
+
+/** A screen's unfinished work (a count half done), kept so a reload or a dead battery loses nothing. */
+export const readDraft = (db, name) => db.get("meta", `draft:${name}`);
+export const keepDraft = (db, name, draft) =>
+  draft === null ? db.delete("meta", `draft:${name}`) : db.put("meta", draft, `draft:${name}`);

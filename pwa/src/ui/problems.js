@@ -2,8 +2,9 @@
 // set aside on the phone because the server could not take them, or held for another user's login.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { notices, opsVersion } from "../engine.js";
+import { opsVersion, syncProblems } from "../engine.js";
 import { skuName } from "../reference.js";
+import { noteCode, noteText, opPayload, opType } from "../sync/protocol.js";
 import { manilaTime, Screen } from "./kit.js";
 
 const WHAT = {
@@ -17,18 +18,17 @@ export function Problems() {
   const [rows, setRows] = useState([]);
   const v = opsVersion.value;
   useEffect(() => {
-    notices().then((all) => setRows(all.reverse()));
+    syncProblems().then((all) => setRows(all.reverse()));
   }, [v]);
   return html`<${Screen} title="Mga problema sa sync">
     ${rows.length === 0 && html`<p class="lead">Walang problema. 👍</p>`}
     <ul class="list">
       ${rows.map((n) => {
         const [label, kind] = WHAT[n.st] ?? [n.st, "info"];
-        const p = n.op[6];
         return html`<li class=${`card card-${kind}`} data-testid="notice">
           <div class="card-top"><b>${label}</b><small>#${n.seq} · ${manilaTime(n.at)}</small></div>
-          <div>${describe(n.op[5], p, n.seq)}</div>
-          ${n.notes.map(([code, msg]) => html`<p class="note"><code>${code}</code> ${msg}</p>`)}
+          <div>${describe(opType(n.op), opPayload(n.op), n.seq)}</div>
+          ${n.notes.map((note) => html`<p class="note"><code>${noteCode(note)}</code> ${noteText(note)}</p>`)}
         </li>`;
       })}
     </ul>
