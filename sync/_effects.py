@@ -70,7 +70,7 @@ class OrderEvent(Struct, frozen=True, tag="order"):
     """Ask the order state machine to move the order; it records the fact even when it refuses."""
 
     order: str
-    status: str  # packed | shipped | delivered | failed_delivery | returned
+    status: str  # picking | packed | shipped | delivered | failed_delivery | returned
     reason: str = ""
 
 

@@ -55,6 +55,7 @@ from ._world import DEFAULT_POLICY, Policy, WorldView
 __all__ = ["RULES", "OpContext", "judge", "judge_malformed"]
 
 CANCELLED = "cancelled"
+ALLOCATED = "allocated"
 
 
 class OpContext(NamedTuple):
@@ -155,6 +156,10 @@ def _pick(ctx: OpContext, w: WorldView, wh: str, bin: str, sku: str, qty: int, o
     effects = _bin_delta(ctx, w, wh, bin, sku, -qty, "pick")
     counted_since = len(effects) > 1  # a later count already saw this pick: no shortage to report
     effects.append(StockDelta(wh, STAGING, sku, qty, "pick", ctx.at))
+    view = w.order(order)
+    if view is not None and view.status == ALLOCATED:
+        # The first unit off the shelf starts the order's picking, as a picker does at the console.
+        effects.append(OrderEvent(order, "picking"))
     if not counted_since and there < qty:
         effects.append(
             Flag(

@@ -47,6 +47,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A PostgreSQL database created for this test run and dropped after it."""
+    yield from postgres_database()
+
+
+def postgres_database() -> Iterator[str]:
+    """Create and migrate a PostgreSQL database, yield its URL, drop it (for session fixtures:
+    a test that needs a second database, e.g. two worlds side by side, makes another one)."""
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
     base = make_url(PG_URL)
