@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from server.auth.principal import MANAGERS, STAFF, Principal
+from server.body import refused_items
 from server.db import Database
 from server.errors import BodegaError, FieldError, InvalidInput, NotFound
 from server.orders import repository
@@ -49,6 +50,8 @@ async def keep_rejected_payload(
     db: Database, source: str, body: bytes | str, problem: dict[str, Any]
 ) -> None:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    # PostgreSQL text cannot hold NUL; a raw NUL only comes in a body that is not JSON anyway.
+    text = text.replace("\x00", "\\u0000")
     async with db.write() as session:
         session.add(RejectedPayload(source=source, body=text[:1_000_000], problem=problem))
 
@@ -65,9 +68,13 @@ async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
     body = ScopeState.from_scope(scope).body
     if not isinstance(body, bytes):
         return
-    detail = exc.detail if isinstance(exc, InvalidInput) else str(exc.extra or exc.detail)
+    problem: dict[str, Any] = {
+        "detail": exc.detail if isinstance(exc, InvalidInput) else str(exc.extra or exc.detail)
+    }
+    if isinstance(exc, InvalidInput):
+        problem["errors"] = msgspec.to_builtins(exc.errors)
     db: Database = scope["app"].state.db
-    await keep_rejected_payload(db, str(source), body, {"detail": detail})
+    await keep_rejected_payload(db, str(source), body, problem)
 
 
 def _committer(request: Request[Any, Any, Any]) -> OrderCommitter:
@@ -87,7 +94,7 @@ class OrderController(Controller):
 
     @post(
         "/batch",
-        opt=INGEST,
+        opt={**INGEST, "body_items": "orders"},
         summary="Ingest many orders in one request; invalid ones are listed, the rest go in",
     )
     async def ingest_batch(
@@ -99,20 +106,28 @@ class OrderController(Controller):
             raise InvalidInput(
                 "batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")]
             )
-        outcomes = await _committer(request).submit(data.orders, request.user.actor)
+        # Orders the body edge refused (control characters) are reported; the rest go in.
+        refused = refused_items(request.scope)
+        accepted = [order for i, order in enumerate(data.orders) if i not in refused]
+        outcomes = iter(await _committer(request).submit(accepted, request.user.actor) if accepted else [])
         out = BatchOut(results=[])
-        for i, (order, outcome) in enumerate(zip(data.orders, outcomes, strict=True)):
-            if isinstance(outcome, BodegaError):
-                errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
-                out.rejected.append(RejectedOrder(i, order.external_id, errors))
-                await keep_rejected_payload(
-                    db,
-                    "orders",
-                    msgspec.json.encode(order),
-                    {"detail": outcome.detail, "errors": msgspec.to_builtins(errors)},
-                )
+        for i, order in enumerate(data.orders):
+            if i in refused:
+                errors, detail = refused[i], "text must not hold control characters"
             else:
-                out.results.append(outcome)
+                outcome = next(outcomes)
+                if not isinstance(outcome, BodegaError):
+                    out.results.append(outcome)
+                    continue
+                errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
+                detail = outcome.detail
+            out.rejected.append(RejectedOrder(i, order.external_id, errors))
+            await keep_rejected_payload(
+                db,
+                "orders",
+                msgspec.json.encode(order),
+                {"detail": detail, "errors": msgspec.to_builtins(errors)},
+            )
         return out
 
     @get("/", opt=MANAGERS, dependencies=PAGINATION, summary="List orders with filters, newest first")
