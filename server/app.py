@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server.apidocs import docs_static, render_plugins
 from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
+from server.body import BodyCheckedRequest
 from server.db import Database
 from server.db.checkpoint import Checkpointer
 from server.db.migrate import check_schema
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
             security=[{"bearer": []}],
         ),
+        request_class=BodyCheckedRequest,
         signature_types=[Principal],
         debug=False,
     )

@@ -12,10 +12,16 @@ import msgspec
 from litestar.di import Provide
 from litestar.params import PathParameter, QueryParameter
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from server.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Far past any real list, and inside every database's integer: a larger offset is a 422, not an
+# overflow in the driver.
+MAX_OFFSET = 2**31 - 1
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,7 +52,9 @@ def page_params(
     limit: Annotated[
         int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Rows per page, 1 to {MAX_LIMIT}")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[
+        int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0 to {MAX_OFFSET}")
+    ] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
@@ -62,3 +70,15 @@ async def fetch_page(session: AsyncSession, stmt: Select[R], page: PageParams) -
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
     return rows, total or 0
+
+
+async def require_known(
+    conn: AsyncConnection | AsyncSession, code: InstrumentedAttribute[str], value: str | None, name: str
+) -> None:
+    """A list filter naming a shop or warehouse that does not exist is a typo, not an empty list."""
+    if not value:
+        return
+    if (await conn.execute(select(code).where(code == value).limit(1))).first() is None:
+        raise InvalidInput(
+            f"unknown {name} {value!r}", [FieldError(name, f"no {name} has the code {value!r}")]
+        )

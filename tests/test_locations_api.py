@@ -166,7 +166,10 @@ def test_roles(client: Any, tokens: dict[str, str]) -> None:
     assert client.post("/api/v1/warehouses", json=new, headers=auth(tokens["admin"])).status_code == 201
     for role in ("admin", "supervisor", "warehouse"):
         assert client.get("/api/v1/warehouses", headers=auth(tokens[role])).status_code == 200
+    for role in ("admin", "supervisor"):
         assert client.get("/api/v1/warehouses/MNL/bins", headers=auth(tokens[role])).status_code == 200
+    # test-warehouse works in no warehouse, so no warehouse's bins are its business.
+    assert client.get("/api/v1/warehouses/MNL/bins", headers=auth(tokens["warehouse"])).status_code == 403
     assert client.get("/api/v1/warehouses", headers=auth(tokens["rider"])).status_code == 403
     bins = {"code": "A-01"}
     assert (

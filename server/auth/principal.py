@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from server.auth.models import Device, User
 from server.db import Database
+from server.errors import BodegaError, FieldError
+from server.inventory.models import Warehouse
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -25,6 +27,7 @@ class Principal(msgspec.Struct, frozen=True):
     role: str
     device_id: uuid.UUID
     warehouse_id: uuid.UUID | None = None
+    warehouse_code: str | None = None  # the user's warehouse, as routes and bodies name it
 
     @property
     def actor(self) -> str:
@@ -41,12 +44,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_LOOKUP = select(
-    Device.id, Device.revoked_at, User.id, User.username, User.role, User.active, User.warehouse_id
-).join(User, User.id == Device.user_id)
+_LOOKUP = (
+    select(
+        Device.id,
+        Device.revoked_at,
+        User.id,
+        User.username,
+        User.role,
+        User.active,
+        User.warehouse_id,
+        Warehouse.code,
+    )
+    .join(User, User.id == Device.user_id)
+    .outerjoin(Warehouse, Warehouse.id == User.warehouse_id)
+)
 _SQLITE_LOOKUP = (
-    "SELECT d.id, d.revoked_at, u.id, u.username, u.role, u.active, u.warehouse_id "
-    "FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?"
+    "SELECT d.id, d.revoked_at, u.id, u.username, u.role, u.active, u.warehouse_id, w.code "
+    "FROM devices d JOIN users u ON u.id = d.user_id LEFT JOIN warehouses w ON w.id = u.warehouse_id "
+    "WHERE d.token_hash = ?"
 )
 
 
@@ -83,17 +98,23 @@ class TokenDirectory:
                 row[4],
                 bool(row[5]),
                 uuid.UUID(hex=row[6]) if row[6] else None,
+                row[7],
             )
         else:
             async with self.db.reader.connect() as conn:
                 row = (await conn.execute(_LOOKUP.where(Device.token_hash == token_hash))).first()
             if row is None:
                 return None
-        device_id, revoked_at, user_id, username, role, active, warehouse_id = row
+        device_id, revoked_at, user_id, username, role, active, warehouse_id, warehouse_code = row
         if revoked_at is not None or not active:
             return None
         return Principal(
-            user_id=user_id, username=username, role=role, device_id=device_id, warehouse_id=warehouse_id
+            user_id=user_id,
+            username=username,
+            role=role,
+            device_id=device_id,
+            warehouse_id=warehouse_id,
+            warehouse_code=warehouse_code,
         )
 
     def close(self) -> None:
@@ -141,3 +162,45 @@ MANAGERS = {"roles": ("admin", "supervisor")}
 STAFF = {"roles": ("admin", "supervisor", "warehouse")}
 EVERYONE = {"roles": ("admin", "supervisor", "warehouse", "rider")}
 PUBLIC = {"public": True}
+
+
+# ---- warehouse scope -------------------------------------------------------------------------
+
+
+class OutsideYourWarehouse(BodegaError):
+    status = 403
+    slug = "outside-your-warehouse"
+    title = "This belongs to another warehouse"
+
+
+def works_in_one_warehouse(principal: Principal) -> bool:
+    """Warehouse staff act only in their own warehouse; admins and supervisors act in all."""
+    return principal.role == "warehouse"
+
+
+def check_warehouse(principal: Principal, code: str | None, field: str = "warehouse") -> None:
+    """Refuse (403 naming the field) a warehouse user reaching another warehouse's stock or orders.
+
+    `code` is the warehouse the request names or reaches; None when it reaches none yet (an
+    order not allocated to any warehouse), which is no warehouse user's work either.
+    """
+    if not works_in_one_warehouse(principal):
+        return
+    own = principal.warehouse_code
+    if own is None:
+        raise OutsideYourWarehouse(
+            "your user is not assigned to a warehouse; ask an admin to set one",
+            [FieldError(field, "your user has no warehouse")],
+        )
+    if code != own:
+        raise OutsideYourWarehouse(
+            f"you work in warehouse {own}", [FieldError(field, f"only warehouse {own} is yours")]
+        )
+
+
+def warehouse_filter(principal: Principal, code: str | None, field: str = "warehouse") -> str | None:
+    """The warehouse a list is limited to: the one asked for; for warehouse users, always their own."""
+    if not works_in_one_warehouse(principal):
+        return code
+    check_warehouse(principal, code or principal.warehouse_code, field)
+    return principal.warehouse_code

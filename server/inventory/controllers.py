@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post, put
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from server.auth.principal import ADMIN, MANAGERS, STAFF, Principal
+from server.auth.principal import ADMIN, MANAGERS, STAFF, Principal, check_warehouse, warehouse_filter
 from server.catalog.models import Sku
 from server.db import Database
 from server.inventory.ledger import Movement
@@ -31,7 +31,7 @@ from server.inventory.stock import (
     transfer,
 )
 from server.orders.repository import count
-from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, require_known
 
 
 class StockController(Controller):
@@ -46,6 +46,7 @@ class StockController(Controller):
     )
     async def balances(
         self,
+        request: Request[Principal, Any, Any],
         db: Database,
         page: PageParams,
         warehouse: TextFilter = None,
@@ -53,6 +54,7 @@ class StockController(Controller):
         q: TextFilter = None,
         low: bool = False,
     ) -> Page[BalanceOut]:
+        warehouse = warehouse_filter(request.user, warehouse)
         stmt = balance_query()
         if warehouse:
             stmt = stmt.where(Warehouse.code == warehouse)
@@ -63,6 +65,7 @@ class StockController(Controller):
         if low:
             stmt = stmt.where(StockBalance.on_hand - StockBalance.reserved - StockBalance.safety_buffer <= 0)
         async with db.reader.connect() as conn:
+            await require_known(conn, Warehouse.code, warehouse, "warehouse")
             total = await count(conn, stmt)
             rows = (
                 await conn.execute(
@@ -75,6 +78,7 @@ class StockController(Controller):
     async def receive(
         self, request: Request[Principal, Any, Any], db: Database, data: ReceiptIn
     ) -> PostedOut:
+        check_warehouse(request.user, data.warehouse)
         post = partial(
             post_lines,
             warehouse=data.warehouse,
@@ -92,6 +96,7 @@ class StockController(Controller):
     async def adjust(
         self, request: Request[Principal, Any, Any], db: Database, data: AdjustmentIn
     ) -> PostedOut:
+        check_warehouse(request.user, data.warehouse)
         post = partial(
             post_lines,
             warehouse=data.warehouse,
@@ -109,6 +114,8 @@ class StockController(Controller):
     async def move_between(
         self, request: Request[Principal, Any, Any], db: Database, data: TransferIn
     ) -> PostedOut:
+        check_warehouse(request.user, data.from_warehouse, "from_warehouse")
+        check_warehouse(request.user, data.to_warehouse, "to_warehouse")
         return await _posted(db, transfer, data, request.user.actor)
 
     @put(
@@ -116,12 +123,21 @@ class StockController(Controller):
         opt=ADMIN,
         summary="Units of a SKU held back from sale in a warehouse",
     )
-    async def buffer(self, db: Database, warehouse: UrlKey, sku: UrlKey, data: BufferIn) -> BalanceOut:
+    async def buffer(
+        self,
+        request: Request[Principal, Any, Any],
+        db: Database,
+        warehouse: UrlKey,
+        sku: UrlKey,
+        data: BufferIn,
+    ) -> BalanceOut:
+        check_warehouse(request.user, warehouse)
         return await db.run_write(set_buffer, warehouse, sku, data.safety_buffer)
 
     @get("/movements", opt=STAFF, dependencies=PAGINATION, summary="The stock ledger, newest first")
     async def movements(
         self,
+        request: Request[Principal, Any, Any],
         db: Database,
         page: PageParams,
         warehouse: TextFilter = None,
@@ -129,6 +145,7 @@ class StockController(Controller):
         kind: TextFilter = None,
         ref_id: TextFilter = None,
     ) -> Page[MovementOut]:
+        warehouse = warehouse_filter(request.user, warehouse)
         bin_ = aliased(Bin)
         stmt = (
             select(StockMovement, Sku.code, Warehouse.code, bin_.code)
@@ -145,6 +162,7 @@ class StockController(Controller):
         if ref_id:
             stmt = stmt.where(StockMovement.ref_id == ref_id)
         async with db.read() as conn:
+            await require_known(conn, Warehouse.code, warehouse, "warehouse")
             total = await count(conn, stmt)
             rows = (
                 await conn.execute(

@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from server.auth.principal import MANAGERS, STAFF, Principal
+from server.auth.principal import MANAGERS, STAFF, Principal, warehouse_filter
 from server.catalog.models import Sku
 from server.changes.log import Changes, EntityKey
 from server.changes.scopes import wh_scope
@@ -31,7 +31,7 @@ from server.db.touched import touched
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.models import Bin, BinCount, CountTask, Warehouse
 from server.inventory.schemas import Code
-from server.pagination import PAGINATION, Page, PageParams, TextFilter
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, require_known
 
 TaskStatus = Literal["open", "done"]
 
@@ -191,6 +191,7 @@ async def list_tasks(
     if status is not None:
         stmt = stmt.where(CountTask.status == status)
     async with db.read() as session:
+        await require_known(session, Warehouse.code, warehouse, "warehouse")
         total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         rows = (
             await session.execute(
@@ -239,11 +240,13 @@ class CountTaskController(Controller):
     @get("/", opt=STAFF, dependencies=PAGINATION, summary="List cycle count tasks, newest first")
     async def list_tasks(
         self,
+        request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
         page: NamedDependency[PageParams],
         warehouse: TextFilter = None,
         status: FromQuery[TaskStatus | None] = None,
     ) -> Page[CountTaskOut]:
+        warehouse = warehouse_filter(request.user, warehouse)
         return await list_tasks(db, page, warehouse=warehouse, status=status)
 
     @post("/", opt=MANAGERS, summary="Ask for a bin, or SKUs wherever they are, to be counted")

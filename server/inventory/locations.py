@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from msgspec import UNSET
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.address import region_code
-from server.auth.principal import ADMIN, STAFF
+from server.auth.principal import ADMIN, STAFF, Principal, check_warehouse
 from server.changes.log import emit
 from server.db import Database
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -299,6 +299,7 @@ class WarehouseController(Controller):
     @get("/{code:str}/bins", opt=STAFF, dependencies=PAGINATION, summary="List a warehouse's bins by code")
     async def get_bins(
         self,
+        request: Request[Principal, Any, Any],
         db: Db,
         code: UrlKey,
         page: NamedDependency[PageParams],
@@ -306,6 +307,7 @@ class WarehouseController(Controller):
         active: FromQuery[bool | None] = None,
         q: TextFilter = None,
     ) -> Page[BinOut]:
+        check_warehouse(request.user, code, "code")
         return await list_bins(db, code, page, zone=zone, active=active, q=q)
 
     @post("/{code:str}/bins", opt=ADMIN, summary="Add one bin, or many with {'bins': [...]}")

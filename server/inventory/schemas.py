@@ -34,8 +34,14 @@ class TransferIn(msgspec.Struct):
     reference: str = ""
 
 
+# The most units one line may move (server/inventory/stock.py MAX_QTY); a buffer is no larger.
+MAX_UNITS = 10_000_000
+
+
 class BufferIn(msgspec.Struct):
-    safety_buffer: int
+    safety_buffer: Annotated[
+        int, msgspec.Meta(ge=0, le=MAX_UNITS, description="Units held back from sale, 0 to 10,000,000")
+    ]
 
 
 class BalanceOut(msgspec.Struct):

@@ -202,9 +202,15 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
     if buffer < 0:
         raise InvalidInput("negative buffer", [FieldError("safety_buffer", "must be 0 or more")])
     wh = warehouse_id(conn, warehouse_code)
-    sku = (conn.execute(select(Sku.id).where(Sku.code == sku_code))).scalar()
-    if sku is None:
-        raise NotFound(f"no SKU {sku_code!r}")
+    found = conn.execute(select(Sku.id, Sku.is_bundle).where(Sku.code == sku_code)).first()
+    if found is None:
+        raise NotFound(f"no SKU {sku_code!r}", [FieldError("sku", "no SKU has this code")])
+    sku, is_bundle = found
+    if is_bundle:
+        # A bundle has no stock of its own: its availability comes from its components.
+        raise InvalidInput(
+            f"{sku_code!r} is a bundle", [FieldError("sku", "a bundle has no stock; buffer its components")]
+        )
     existing = lock_balances(conn, {(sku, wh)})
     if existing:
         conn.execute(

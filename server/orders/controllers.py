@@ -5,15 +5,18 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from server.auth.principal import MANAGERS, STAFF, Principal
+from server.auth.principal import MANAGERS, STAFF, Principal, check_warehouse, works_in_one_warehouse
+from server.body import refused_items
+from server.channels.models import Shop
 from server.db import Database
 from server.errors import BodegaError, FieldError, InvalidInput, NotFound
+from server.inventory.models import Warehouse
 from server.orders import repository
 from server.orders.committer import OrderCommitter
 from server.orders.ingest import reallocate
@@ -28,7 +31,7 @@ from server.orders.schemas import (
     StatusChangeIn,
 )
 from server.orders.transitions import change_status
-from server.pagination import PAGINATION, Page, PageParams, TextFilter
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, require_known
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
 MAX_BATCH = 5000
@@ -49,6 +52,8 @@ async def keep_rejected_payload(
     db: Database, source: str, body: bytes | str, problem: dict[str, Any]
 ) -> None:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    # PostgreSQL text cannot hold NUL; a raw NUL only comes in a body that is not JSON anyway.
+    text = text.replace("\x00", "\\u0000")
     async with db.write() as session:
         session.add(RejectedPayload(source=source, body=text[:1_000_000], problem=problem))
 
@@ -65,9 +70,13 @@ async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
     body = ScopeState.from_scope(scope).body
     if not isinstance(body, bytes):
         return
-    detail = exc.detail if isinstance(exc, InvalidInput) else str(exc.extra or exc.detail)
+    problem: dict[str, Any] = {
+        "detail": exc.detail if isinstance(exc, InvalidInput) else str(exc.extra or exc.detail)
+    }
+    if isinstance(exc, InvalidInput):
+        problem["errors"] = msgspec.to_builtins(exc.errors)
     db: Database = scope["app"].state.db
-    await keep_rejected_payload(db, str(source), body, {"detail": detail})
+    await keep_rejected_payload(db, str(source), body, problem)
 
 
 def _committer(request: Request[Any, Any, Any]) -> OrderCommitter:
@@ -78,42 +87,58 @@ class OrderController(Controller):
     path = "/api/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt=INGEST, summary="Ingest one channel order (idempotent by shop + external id)")
-    async def ingest_one(self, request: Request[Principal, Any, Any], data: OrderIn) -> IngestResult:
+    @post(
+        "/",
+        opt=INGEST,
+        summary="Ingest one channel order (idempotent by shop + external id)",
+        description="201 when the order is new; 200 for a new version, an unchanged re-send or a stale one.",
+    )
+    async def ingest_one(
+        self, request: Request[Principal, Any, Any], data: OrderIn
+    ) -> Response[IngestResult]:
         outcome = (await _committer(request).submit([data], request.user.actor))[0]
         if isinstance(outcome, BodegaError):
             raise outcome
-        return outcome
+        return Response(outcome, status_code=201 if outcome.outcome == "created" else 200)
 
     @post(
         "/batch",
-        opt=INGEST,
+        opt={**INGEST, "body_items": "orders"},
         summary="Ingest many orders in one request; invalid ones are listed, the rest go in",
     )
     async def ingest_batch(
         self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database
-    ) -> BatchOut:
+    ) -> Response[BatchOut]:
         if not data.orders:
             raise InvalidInput("empty batch", [FieldError("orders", "send at least one order")])
         if len(data.orders) > MAX_BATCH:
             raise InvalidInput(
                 "batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")]
             )
-        outcomes = await _committer(request).submit(data.orders, request.user.actor)
+        # Orders the body edge refused (control characters) are reported; the rest go in.
+        refused = refused_items(request.scope)
+        accepted = [order for i, order in enumerate(data.orders) if i not in refused]
+        outcomes = iter(await _committer(request).submit(accepted, request.user.actor) if accepted else [])
         out = BatchOut(results=[])
-        for i, (order, outcome) in enumerate(zip(data.orders, outcomes, strict=True)):
-            if isinstance(outcome, BodegaError):
-                errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
-                out.rejected.append(RejectedOrder(i, order.external_id, errors))
-                await keep_rejected_payload(
-                    db,
-                    "orders",
-                    msgspec.json.encode(order),
-                    {"detail": outcome.detail, "errors": msgspec.to_builtins(errors)},
-                )
+        for i, order in enumerate(data.orders):
+            if i in refused:
+                errors, detail = refused[i], "text must not hold control characters"
             else:
-                out.results.append(outcome)
-        return out
+                outcome = next(outcomes)
+                if not isinstance(outcome, BodegaError):
+                    out.results.append(outcome)
+                    continue
+                errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
+                detail = outcome.detail
+            out.rejected.append(RejectedOrder(i, order.external_id, errors))
+            await keep_rejected_payload(
+                db,
+                "orders",
+                msgspec.json.encode(order),
+                {"detail": detail, "errors": msgspec.to_builtins(errors)},
+            )
+        created = any(result.outcome == "created" for result in out.results)
+        return Response(out, status_code=201 if created else 200)
 
     @get("/", opt=MANAGERS, dependencies=PAGINATION, summary="List orders with filters, newest first")
     async def list_orders(
@@ -142,14 +167,13 @@ class OrderController(Controller):
         if external_id:
             stmt = stmt.where(Order.external_id == external_id)
         if shop:
-            from server.channels.models import Shop
-
             stmt = stmt.where(Shop.code == shop)
         if placed_from:
             stmt = stmt.where(Order.placed_at >= placed_from)
         if placed_to:
             stmt = stmt.where(Order.placed_at < placed_to)
         async with db.read() as conn:
+            await require_known(conn, Shop.code, shop, "shop")
             total = await repository.count(conn, stmt)
             rows = (
                 await conn.execute(
@@ -160,40 +184,77 @@ class OrderController(Controller):
         items = [repository.to_out(r[0], r[1], r[2], lines.get(r[0].id, [])) for r in rows]
         return page.of(items, total)
 
-    @get("/{order_id:uuid}", opt=STAFF, summary="One order with its lines")
-    async def get_order(self, db: Database, order_id: uuid.UUID) -> OrderOut:
-        async with db.read() as conn:
-            row = (await conn.execute(repository.order_query().where(Order.id == order_id))).first()
-            if row is None:
-                raise NotFound(f"no order {order_id}")
-            lines = await repository.order_lines(conn, [order_id])
-        return repository.to_out(row[0], row[1], row[2], lines.get(order_id, []))
+    @get(
+        "/{order_id:uuid}",
+        opt=STAFF,
+        summary="One order with its lines (warehouse staff: their own warehouse's)",
+    )
+    async def get_order(
+        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
+    ) -> OrderOut:
+        return await _order_out(db, order_id, request.user)
 
-    @get("/{order_id:uuid}/history", opt=MANAGERS, summary="Every status the order has been in, who and why")
-    async def get_history(self, db: Database, order_id: uuid.UUID) -> list[HistoryEntryOut]:
+    @get(
+        "/{order_id:uuid}/history",
+        opt=MANAGERS,
+        dependencies=PAGINATION,
+        summary="Every status the order has been in, who and why, oldest first",
+    )
+    async def get_history(
+        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, page: PageParams
+    ) -> Page[HistoryEntryOut]:
         async with db.read() as conn:
-            if (await conn.execute(select(Order.id).where(Order.id == order_id))).first() is None:
-                raise NotFound(f"no order {order_id}")
-            return await repository.history(conn, order_id)
+            found = (await conn.execute(_order_warehouse(order_id))).first()
+            if found is None:
+                raise NotFound(f"no order {order_id}", [FieldError("order_id", "no order has this id")])
+            check_warehouse(request.user, found[0], "order_id")
+            entries = await repository.history(conn, order_id)
+        return page.of(entries[page.offset : page.offset + page.limit], len(entries))
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
     async def set_status(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn
     ) -> OrderOut:
-        actor = request.user.actor
+        caller = request.user
 
         def move(conn: Connection) -> str:
-            return change_status(conn, order_id, data.status, actor=actor, reason=data.reason)
+            if works_in_one_warehouse(caller):
+                # Checked in the writing transaction: the order cannot change warehouse in between.
+                found = conn.execute(_order_warehouse(order_id)).first()
+                if found is not None:
+                    check_warehouse(caller, found[0], "order_id")
+            return change_status(conn, order_id, data.status, actor=caller.actor, reason=data.reason)
 
         await db.run_write(move)
-        return await self.get_order.fn(self, db, order_id)
+        return await _order_out(db, order_id, caller)
 
     @post("/{order_id:uuid}/allocate", opt=MANAGERS, summary="Try again to reserve stock for a held order")
     async def allocate(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
     ) -> OrderOut:
         await db.run_write(reallocate, [order_id], request.user.actor)
-        return await self.get_order.fn(self, db, order_id)
+        return await _order_out(db, order_id, request.user)
+
+
+def _order_warehouse(order_id: uuid.UUID) -> Select[str]:
+    """The code of the warehouse an order is allocated to (NULL if none yet); no row if no order."""
+    return (
+        select(Warehouse.code)
+        .select_from(Order)
+        .outerjoin(Warehouse, Warehouse.id == Order.warehouse_id)
+        .where(Order.id == order_id)
+    )
+
+
+async def _order_out(db: Database, order_id: uuid.UUID, caller: Principal) -> OrderOut:
+    async with db.read() as conn:
+        row = (await conn.execute(repository.order_query().where(Order.id == order_id))).first()
+        if row is None:
+            raise NotFound(f"no order {order_id}", [FieldError("order_id", "no order has this id")])
+        # Warehouse staff see the customer's name, phone and address only of their own orders.
+        check_warehouse(caller, row[2], "order_id")
+        lines = await repository.order_lines(conn, [order_id])
+    return repository.to_out(row[0], row[1], row[2], lines.get(order_id, []))
 
 
 order_routes: list[Any] = [OrderController]
