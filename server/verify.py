@@ -21,7 +21,7 @@ from server.audit.models import AuditEntry
 from server.catalog.models import Sku
 from server.db.base import utcnow
 from server.inventory.models import Reservation, StockBalance, StockMovement, Warehouse
-from server.orders.ingest import needs_of
+from server.orders.allocator import needs_of
 from server.orders.lifecycle import HOLDS_STOCK
 from server.orders.models import Order
 from server.orders.repository import load_allocation_inputs

@@ -19,9 +19,9 @@ from server.errors import BodegaError, FieldError, InvalidInput, NotFound
 from server.inventory.models import Warehouse
 from server.orders import repository
 from server.orders.committer import OrderCommitter
-from server.orders.ingest import reallocate
 from server.orders.lifecycle import STATUSES
 from server.orders.models import Order, RejectedPayload
+from server.orders.reallocation import reallocate
 from server.orders.schemas import (
     HistoryEntryOut,
     IngestResult,

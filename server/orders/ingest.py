@@ -14,34 +14,25 @@ import json
 import uuid
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, select, text, tuple_
+from sqlalchemy import String, bindparam, func, select, text, tuple_
 from sqlalchemy.engine import Connection
 
-from server.changes.log import Changes
-from server.changes.scopes import order_ref, wh_scope
 from server.db.base import new_id, utcnow
-from server.db.bulk import insert_rows, update_rows
-from server.db.touched import touched
 from server.errors import BodegaError
-from server.exceptions.raising import exception_row, raise_exceptions
-from server.inventory.ledger import Key, close_reservations, lock_balances, reserve
-from server.inventory.models import Reservation, Warehouse
-from server.orders.allocation import (
-    Availability,
-    WarehouseRule,
-    candidate_order,
-    choose_warehouse,
-    hold_reason,
-)
-from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE, TASK_STATUSES
+from server.exceptions.raising import exception_row
+from server.inventory.ledger import Key
+from server.inventory.models import Reservation
+from server.orders.allocator import Allocator, availability, load_warehouses
+from server.orders.lifecycle import HOLDS_STOCK, LEFT_WAREHOUSE
 from server.orders.models import Order, OrderLine
+from server.orders.rows import Writes, flush, line_rows, order_row
 from server.orders.schemas import IngestResult, OrderIn
 from server.orders.transitions import Transitions
-from server.orders.validation import CatalogView, LineNeeds, ResolvedOrder, load_catalog_view, resolve_order
+from server.orders.validation import ResolvedOrder, load_catalog_view, resolve_order
 
 
 @dataclass
@@ -58,93 +49,8 @@ class KnownOrder:
     inserted: bool = False
 
 
-@dataclass
-class Writes:
-    """Everything the batch will write, flushed with a few bulk statements at the end."""
-
-    new_orders: list[dict[str, Any]] = field(default_factory=list)
-    changed_orders: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
-    replace_lines_of: set[uuid.UUID] = field(default_factory=set)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    release_orders: set[uuid.UUID] = field(default_factory=set)
-    # Pending reservation rows by order: a later version in the same batch drops its order's rows.
-    reservations: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    history: list[dict[str, Any]] = field(default_factory=list)
-    exceptions: list[dict[str, Any]] = field(default_factory=list)
-    reserved: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
-    # Codes for the new orders' pick tasks (sync entities) built from the rows above.
-    sku_codes: dict[uuid.UUID, str] = field(default_factory=dict)
-    warehouse_codes: dict[uuid.UUID, str] = field(default_factory=dict)
-
-
-class Allocator:
-    """Reserves whole orders against balances locked for this transaction."""
-
-    def __init__(self, warehouses: list[WarehouseRule], stock: Availability, view: CatalogView) -> None:
-        self.warehouses = warehouses
-        self.stock = stock
-        self.view = view
-        self.codes = {w.id: w.code for w in warehouses}
-
-    def allocate(
-        self,
-        order_id: uuid.UUID,
-        lines: list[LineNeeds],
-        region: str,
-        default_warehouse_id: uuid.UUID | None,
-        writes: Writes,
-        now: datetime,
-    ) -> tuple[uuid.UUID | None, str | None]:
-        needs = needs_of(lines)
-        candidates = candidate_order(self.warehouses, region, default_warehouse_id)
-        chosen = choose_warehouse(needs, candidates, self.stock)
-        if chosen is None:
-            return None, hold_reason(needs, candidates, self.stock, {k: self.view.code_of(k) for k in needs})
-        self.stock.take(needs, chosen.id)
-        for line in lines:
-            for sku_id, qty in line.parts.items():
-                writes.reservations[order_id].append(
-                    {
-                        "id": new_id(),
-                        "order_id": order_id,
-                        "order_line_id": line.id,
-                        "sku_id": sku_id,
-                        "warehouse_id": chosen.id,
-                        "qty": qty,
-                        "status": "active",
-                        "created_at": now,
-                    }
-                )
-                writes.reserved[(sku_id, chosen.id)] += qty
-        return chosen.id, None
-
-
-def needs_of(lines: list[LineNeeds]) -> dict[uuid.UUID, int]:
-    total: dict[uuid.UUID, int] = defaultdict(int)
-    for line in lines:
-        for sku_id, qty in line.parts.items():
-            total[sku_id] += qty
-    return dict(total)
-
-
 def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
     return zlib.crc32(f"{shop_id}:{external_id}".encode()) - 2**31
-
-
-def load_warehouses(conn: Connection) -> list[WarehouseRule]:
-    rows = (
-        conn.execute(
-            select(Warehouse.id, Warehouse.code, Warehouse.priority, Warehouse.serves_regions).where(
-                Warehouse.active.is_(True)
-            )
-        )
-    ).all()
-    return [WarehouseRule(r[0], r[1], r[2], frozenset(r[3] or ())) for r in rows]
-
-
-def availability(conn: Connection, keys: set[Key]) -> Availability:
-    balances = lock_balances(conn, keys)
-    return Availability({k: b.available for k, b in balances.items()})
 
 
 class IngestBatch:
@@ -438,149 +344,3 @@ class IngestBatch:
 
 def ingest_batch(conn: Connection, orders: list[OrderIn], actor: str) -> list[IngestResult | BodegaError]:
     return IngestBatch(conn, actor).run(orders)
-
-
-def order_row(
-    order_id: uuid.UUID,
-    r: ResolvedOrder,
-    status: str,
-    warehouse_id: uuid.UUID | None,
-    reason: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    src, addr = r.source, r.source.address
-    return {
-        "id": order_id,
-        "shop_id": r.shop.id,
-        "channel": r.shop.channel,
-        "external_id": src.external_id,
-        "status": status,
-        "channel_status": src.channel_status[:64],
-        "payment_method": src.payment_method,
-        "cod_amount": r.cod_amount,
-        "total_amount": r.total_amount,
-        "shipping_fee": r.shipping_fee,
-        "customer_name": addr.name,
-        "phone": r.phone,
-        "street": addr.street,
-        "barangay": addr.barangay,
-        "city": addr.city,
-        "province": addr.province,
-        "region": r.region,
-        "zip_code": r.zip_code,
-        "placed_at": src.placed_at,
-        "ship_by": src.ship_by,
-        "channel_updated_at": r.updated_at,
-        "payload_hash": r.payload_hash,
-        "warehouse_id": warehouse_id,
-        "hold_reason": reason[:255] if reason else None,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def line_rows(order_id: uuid.UUID, r: ResolvedOrder) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": ln.id,
-            "order_id": order_id,
-            "line_no": ln.line_no,
-            "sku_id": ln.sku_id,
-            "qty": ln.qty,
-            "unit_price": ln.unit_price,
-            "external_line_id": ln.external_line_id,
-        }
-        for ln in r.lines
-    ]
-
-
-def flush(conn: Connection, w: Writes, moves: Transitions) -> None:
-    now = moves.now
-    # The new orders' pick tasks are noted from the rows in hand, so the reactions that end the
-    # transaction log them without reading them back; changed orders are noted by their id.
-    for row in (*w.new_orders, *w.changed_orders.values()):
-        row["logged_at"] = row["updated_at"]
-    insert_rows(conn, Order, w.new_orders)
-    if w.changed_orders:
-        update_rows(conn, Order, ("id",), list(w.changed_orders.values()))
-    close_reservations(conn, w.release_orders, status="released", now=now, counters=False)
-    if w.replace_lines_of:
-        # The channel changed the items: lines are replaced wholesale (released reservations keep
-        # their rows as history; their line link is nulled).
-        conn.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(w.replace_lines_of))))
-    insert_rows(conn, OrderLine, w.lines)
-    # The released units were already counted back in `w.reserved` by the batch (it allocates
-    # against them): only the rows close here, the counters move once, with the new reservations.
-    reserve(conn, [r for rows in w.reservations.values() for r in rows], dict(w.reserved), now=now)
-    moves.flush(conn)
-    raise_exceptions(conn, w.exceptions)
-    note = touched(conn)
-    note.changes.update(new_order_tasks(w))
-    note.orders.update(w.changed_orders)
-
-
-def new_order_tasks(w: Writes) -> Changes:
-    """The pick tasks of new orders, from the rows in hand: the same values the projector's
-    order_entities reads back (a new order has no rider stop and nothing logged to delete)."""
-    new = {row["id"]: row for row in w.new_orders}
-    lines: dict[uuid.UUID, list[list[Any]]] = defaultdict(list)
-    for line in w.lines:  # in line order, as written
-        if line["order_id"] in new:
-            lines[line["order_id"]].append([w.sku_codes[line["sku_id"]], line["qty"]])
-    tasks: Changes = {}
-    for order_id, row in new.items():
-        code = w.warehouse_codes.get(row["warehouse_id"])
-        if row["status"] in TASK_STATUSES and code is not None:
-            tasks[(wh_scope(code), "task", order_ref(order_id))] = {
-                "status": row["status"],
-                "lines": lines[order_id],
-            }
-    return tasks
-
-
-def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
-    """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
-    from server.orders.repository import load_allocation_inputs
-
-    stmt = (
-        select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
-    )
-    if conn.dialect.name == "postgresql":
-        # Never wait for an order while holding balance locks (server/writes.py: lock order).
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = [row[0] for row in (conn.execute(stmt)).all()]
-    if not ids:
-        return []
-    inputs = load_allocation_inputs(conn, ids)
-    batch = IngestBatch(conn, actor)
-    warehouses = load_warehouses(conn)
-    sku_ids = {sku for item in inputs for sku in needs_of(item.lines)}
-    stock = availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
-    allocator = Allocator(warehouses, stock, CatalogView())
-    results: list[IngestResult] = []
-    for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
-        warehouse_id, _ = allocator.allocate(
-            item.order_id, item.lines, item.region, item.default_warehouse_id, batch.writes, batch.now
-        )
-        if warehouse_id is None:
-            continue
-        code = allocator.codes[warehouse_id]
-        batch._history(item.order_id, "on_hold", "allocated", f"stock arrived; reserved in {code}")
-        batch.writes.changed_orders[item.order_id] = {
-            "id": item.order_id,
-            "status": "allocated",
-            "warehouse_id": warehouse_id,
-            "hold_reason": None,
-            "updated_at": batch.now,
-        }
-        results.append(
-            IngestResult(
-                id=item.order_id,
-                external_id=item.external_id,
-                outcome="updated",
-                status="allocated",
-                warehouse=code,
-            )
-        )
-    flush(conn, batch.writes, batch.moves)
-    return results

@@ -12,9 +12,13 @@ from sqlalchemy.engine import Connection
 from server.catalog.models import BundleComponent
 from server.exceptions.raising import exception_row, raise_exceptions
 from server.inventory.models import Reservation
-from server.orders.ingest import reallocate
+from server.orders.allocator import Allocator, availability, load_warehouses, needs_of
 from server.orders.models import Order, OrderLine
+from server.orders.repository import load_allocation_inputs
+from server.orders.rows import Writes, flush
+from server.orders.schemas import IngestResult
 from server.orders.transitions import Transitions
+from server.orders.validation import CatalogView
 
 StockKey = tuple[uuid.UUID, uuid.UUID]  # (sku id, warehouse id)
 
@@ -30,6 +34,53 @@ def held_orders_needing(conn: Connection, sku_ids: Collection[uuid.UUID]) -> lis
         .distinct()
     )
     return [row[0] for row in conn.execute(stmt).all()]
+
+
+def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
+    """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
+    stmt = (
+        select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
+    )
+    if conn.dialect.name == "postgresql":
+        # Never wait for an order while holding balance locks (server/writes.py: lock order).
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = [row[0] for row in conn.execute(stmt).all()]
+    if not ids:
+        return []
+    inputs = load_allocation_inputs(conn, ids)
+    moves = Transitions(actor)
+    writes = Writes()
+    warehouses = load_warehouses(conn)
+    sku_ids = {sku for item in inputs for sku in needs_of(item.lines)}
+    stock = availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
+    allocator = Allocator(warehouses, stock, CatalogView())
+    results: list[IngestResult] = []
+    for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
+        warehouse_id, _ = allocator.allocate(
+            item.order_id, item.lines, item.region, item.default_warehouse_id, writes, moves.now
+        )
+        if warehouse_id is None:
+            continue
+        code = allocator.codes[warehouse_id]
+        moves.record(item.order_id, "on_hold", "allocated", f"stock arrived; reserved in {code}")
+        writes.changed_orders[item.order_id] = {
+            "id": item.order_id,
+            "status": "allocated",
+            "warehouse_id": warehouse_id,
+            "hold_reason": None,
+            "updated_at": moves.now,
+        }
+        results.append(
+            IngestResult(
+                id=item.order_id,
+                external_id=item.external_id,
+                outcome="updated",
+                status="allocated",
+                warehouse=code,
+            )
+        )
+    flush(conn, writes, moves)
+    return results
 
 
 def retry_held(conn: Connection, freed: Collection[StockKey], actor: str) -> list[uuid.UUID]:

@@ -1,25 +1,20 @@
-"""Group commit for pushes: many devices' requests, one transaction.
+"""Group commit for pushes (server/db/group_commit.py): many devices' requests, one transaction.
 
-Requests queue here and wait; one task drains the queue, running everything that arrived while the
-previous transaction was committing as the next transaction. A request is answered only after the
-transaction holding its ops has committed, so an answer always means "journalled, judged, durable",
-yet a burst of requests costs one commit. The drain task ends when the queue is empty and the next
-request starts another, so nothing is left running when the app stops.
-
-Failures: a transient one (lock timeout, deadlock, serialisation, connection) retries the whole
-transaction; any other one reruns the batch in careful mode (one savepoint per op, a failing op
-quarantined as poison_op); if even that fails, each request is tried alone so one cannot sink the
-others. A request that still fails gets an error, and its phone retries later (nothing was kept).
+A request is answered only after the transaction holding its ops has committed, so an answer always
+means "journalled, judged, durable". Failures: a transient one (lock timeout, deadlock,
+serialisation, connection) retries the whole transaction; any other one reruns the batch in careful
+mode (one savepoint per op, a failing op quarantined as poison_op); if even that fails, each request
+is tried alone (carefully) so one cannot sink the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import structlog
 
 from server.db import Database
+from server.db.group_commit import GroupCommitter
 from server.db.transient import is_transient
 from server.sync_api.push import BatchOutcome, PushJob, PushOutcome, apply_batch
 
@@ -29,80 +24,31 @@ ATTEMPTS = 4
 MAX_OPS_PER_TRANSACTION = 5000
 
 
-@dataclass
-class _Waiting:
-    job: PushJob
-    done: asyncio.Future[tuple[PushOutcome, BatchOutcome]]
-
-    @property
-    def size(self) -> int:
-        return max(1, len(self.job.items))
-
-
 class PushCommitter:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: list[_Waiting] = []
-        self._task: asyncio.Task[None] | None = None
-        self.transactions = 0
-        self.requests = 0
+        self.group: GroupCommitter[PushJob, tuple[PushOutcome, BatchOutcome]] = GroupCommitter(
+            "sync", self._commit, size=lambda job: len(job.items), max_size=MAX_OPS_PER_TRANSACTION
+        )
 
     async def submit(self, job: PushJob) -> tuple[PushOutcome, BatchOutcome]:
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(job, loop.create_future())
-        self._queue.append(waiting)
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._drain())
-        return await waiting.done
+        return await self.group.submit(job)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            await asyncio.wait([self._task], timeout=10)
+        await self.group.close()
 
-    def _next_batch(self) -> list[_Waiting]:
-        batch: list[_Waiting] = []
-        size = 0
-        while self._queue and (not batch or size + self._queue[0].size <= MAX_OPS_PER_TRANSACTION):
-            item = self._queue.pop(0)
-            batch.append(item)
-            size += item.size
-        return batch
+    async def _commit(self, jobs: list[PushJob]) -> list[tuple[PushOutcome, BatchOutcome]]:
+        outcome = await self._fast_then_careful(jobs)
+        return [(result, outcome) for result in outcome.jobs]
 
-    async def _drain(self) -> None:
-        while self._queue:
-            batch = self._next_batch()
-            try:
-                await self._commit(batch)
-            except Exception as exc:  # never leave a phone waiting forever
-                log.exception("sync_push_failed", error=repr(exc))
-                for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(exc)
-
-    async def _commit(self, batch: list[_Waiting]) -> None:
-        jobs = [w.job for w in batch]
+    async def _fast_then_careful(self, jobs: list[PushJob]) -> BatchOutcome:
         try:
-            outcome = await self._transaction(jobs, careful=False)
+            return await self._transaction(jobs, careful=False)
         except Exception as exc:
             if is_transient(exc):
                 raise
             log.warning("sync_push_careful", requests=len(jobs), error=repr(exc)[:300])
-            try:
-                outcome = await self._transaction(jobs, careful=True)
-            except Exception:
-                if len(batch) == 1:
-                    raise
-                for item in batch:
-                    try:
-                        alone = await self._transaction([item.job], careful=True)
-                        item.done.set_result((alone.jobs[0], alone))
-                    except Exception as one:
-                        item.done.set_exception(one)
-                return
-        self.transactions += 1
-        self.requests += len(batch)
-        for item, result in zip(batch, outcome.jobs, strict=True):
-            item.done.set_result((result, outcome))
+            return await self._transaction(jobs, careful=True)
 
     async def _transaction(self, jobs: list[PushJob], *, careful: bool) -> BatchOutcome:
         for attempt in range(1, ATTEMPTS + 1):
