@@ -7,6 +7,7 @@ from typing import Any
 from server.auth.controllers import auth_routes
 from server.catalog.controllers import catalog_routes
 from server.channels.controllers import channel_routes
+from server.cod.controllers import cod_routes
 from server.cod.runs import run_routes
 from server.exceptions.controllers import exception_routes
 from server.health import health, ready
@@ -31,5 +32,6 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += exception_routes
     handlers += sync_routes
     handlers += run_routes
+    handlers += cod_routes
     handlers += pwa_routes  # last: the app's catch-all for its own client routes
     return handlers

@@ -444,7 +444,7 @@ def test_stock_facts_about_unknown_skus_or_warehouses_stay_in_the_journal(
 
 
 def test_facts_walk_the_order_through_the_steps_they_imply() -> None:
-    from server.sync_api.effects import status_path
+    from server.orders.transitions import status_path
 
     assert status_path("packed", "delivered") == ["shipped", "delivered"]  # the handover syncs later
     assert status_path("allocated", "packed") == ["picking", "packed"]

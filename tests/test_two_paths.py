@@ -29,12 +29,15 @@ from server.exceptions.models import ExceptionRecord
 from server.inventory.models import StockBalance, StockMovement, Warehouse
 from server.orders.models import Order, OrderStatusChange
 from sync import (
+    CashCollected,
+    DeliveryAttempted,
     HLCTimestamp,
     OpResult,
     ParcelHandedOver,
     ParcelLine,
     ParcelPacked,
     PushResponse,
+    RemittanceHandedIn,
     ReturnReceived,
     StockCounted,
     StockPicked,
@@ -426,3 +429,142 @@ def test_cancelling_by_status_or_by_a_cancelled_version_lets_a_held_order_throug
         assert out.orders["H-1"] == ("allocated", "VAL")
         assert out.balances[("CASE-BLK", "VAL")] == (5, 4)
         assert ("wh:VAL", "task", "H-1") in out.log and ("wh:VAL", "task", "A-1") not in out.log
+
+
+# -- on the road: delivery attempts and cash ------------------------------------------------------
+
+
+def _shipped(world: World) -> None:
+    _packed(world)
+    world.status("A-1", "shipped")
+
+
+def _attempt(
+    rest: World, phone: World, outcome: str, reason: str | None = None, waybill: str = "WB-1"
+) -> Any:
+    body: dict[str, Any] = {"order": str(rest.id_of("A-1")), "waybill": waybill, "outcome": outcome}
+    if reason:
+        body["reason"] = reason
+    answer = rest.rest("POST", "/api/v1/cod/attempts", body, role="supervisor")
+    order = str(phone.id_of("A-1"))
+    phone.push(HOLDER, DeliveryAttempted(order=order, waybill=waybill, outcome=outcome, reason=reason))  # type: ignore[arg-type]
+    return answer
+
+
+def test_a_delivery(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _shipped)
+    answer = _attempt(rest, phone, "delivered")
+    assert (answer["status"], answer["counts"], answer["exceptions"]) == ("delivered", True, [])
+    out = assert_same(rest, phone)
+    assert out.orders["A-1"][0] == "delivered"
+    assert out.attempts == [("A-1", "WB-1", "delivered", "", True)]
+
+
+def test_a_failed_attempt_then_a_delivery_then_a_second_delivery(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _shipped)
+    _attempt(rest, phone, "failed", "not_home")
+    out = assert_same(rest, phone)
+    assert out.orders["A-1"][0] == "failed_delivery"
+    _attempt(rest, phone, "delivered")
+    again = _attempt(rest, phone, "delivered")
+    assert (again["counts"], again["exceptions"]) == (False, ["double_delivery"])
+    late = _attempt(rest, phone, "failed", "refused")  # a failed attempt never undoes a delivery
+    assert late["status"] == "delivered"
+    out = assert_same(rest, phone)
+    assert out.history["A-1"][-2:] == [("shipped", "failed_delivery"), ("failed_delivery", "delivered")]
+    assert out.exceptions == [("double_delivery", "A-1")]
+    assert [a[2:] for a in out.attempts] == [
+        ("delivered", "", False),
+        ("delivered", "", True),
+        ("failed", "not_home", True),
+        ("failed", "refused", True),
+    ]
+
+
+def test_a_delivery_of_a_packed_parcel_walks_it_through_shipped(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _packed)
+    _attempt(rest, phone, "delivered")
+    out = assert_same(rest, phone)
+    assert out.history["A-1"][-2:] == [("packed", "shipped"), ("shipped", "delivered")]
+    # The reservation closed as shipped; the units leave on hand with the handover's own fact.
+    assert out.balances[("CASE-BLK", "VAL")] == (5, 0)
+
+
+def test_cash_collected_and_remitted(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _shipped)
+    cod = int(rest.rest("GET", f"/api/v1/orders/{rest.id_of('A-1')}", ok=200)["cod_amount"])
+    body = {"holder": HOLDER, "amount": cod, "kind": "collected", "order": str(rest.id_of("A-1"))}
+    answer = rest.rest("POST", "/api/v1/cod/cash", body, role="supervisor")
+    assert (answer["cash_in_hand"], answer["exceptions"]) == (cod, [])
+    phone.push(HOLDER, CashCollected(order=str(phone.id_of("A-1")), amount=cod))
+    assert assert_same(rest, phone).cash == {HOLDER: cod}
+    body = {"holder": HOLDER, "amount": cod - 100, "kind": "remitted", "to": "cashier", "ref": "SLIP-1"}
+    rest.rest("POST", "/api/v1/cod/cash", body, role="supervisor")
+    phone.push(HOLDER, RemittanceHandedIn(amount=cod - 100, to="cashier", ref="SLIP-1"))
+    assert assert_same(rest, phone).cash == {HOLDER: 100, "cashier": cod - 100}
+
+
+def test_cash_that_does_not_match_or_comes_for_a_cancelled_order(worlds: tuple[World, World]) -> None:
+    def setup(world: World) -> None:
+        _shipped(world)
+        assert world.order("C-1", [("CASE-BLK", 1)]) == "allocated"
+        world.status("C-1", "cancelled")
+
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, setup)
+    for name, amount in (("A-1", 1), ("C-1", 5000)):
+        body = {"holder": HOLDER, "amount": amount, "kind": "collected", "order": str(rest.id_of(name))}
+        rest.rest("POST", "/api/v1/cod/cash", body, role="supervisor")
+        phone.push(HOLDER, CashCollected(order=str(phone.id_of(name)), amount=amount))
+    body = {"holder": HOLDER, "amount": 999_999, "kind": "remitted", "to": "cashier"}
+    rest.rest("POST", "/api/v1/cod/cash", body, role="supervisor")
+    phone.push(HOLDER, RemittanceHandedIn(amount=999_999, to="cashier"))
+    out = assert_same(rest, phone)
+    assert out.exceptions == [
+        ("cash_for_cancelled_order", "C-1"),
+        ("cod_amount_mismatch", "A-1"),
+        ("remittance_exceeds_cash", ""),
+    ]
+    assert out.cash == {HOLDER: 5001 - 999_999, "cashier": 999_999}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("attempts", {"waybill": "WB-1", "outcome": "failed", "reason": "not_home"}, "order"),
+        ("attempts", {"order": "ORDER", "waybill": "WB-1", "outcome": "failed"}, "reason"),
+        (
+            "attempts",
+            {"order": "ORDER", "waybill": "WB-1", "outcome": "delivered", "reason": "refused"},
+            "reason",
+        ),
+        ("attempts", {"order": "ORDER", "waybill": "WB-1", "outcome": "failed", "reason": "lost"}, "reason"),
+        ("attempts", {"order": "ORDER", "waybill": "", "outcome": "delivered"}, "waybill"),
+        ("attempts", {"order": str(uuid.UUID(int=7)), "waybill": "WB-1", "outcome": "delivered"}, "order"),
+        ("cash", {"holder": HOLDER, "amount": 100, "kind": "collected"}, "order"),
+        ("cash", {"holder": HOLDER, "amount": 0, "kind": "collected", "order": "ORDER"}, "amount"),
+        ("cash", {"holder": HOLDER, "amount": 1.5, "kind": "collected", "order": "ORDER"}, "amount"),
+        ("cash", {"holder": HOLDER, "amount": 100, "kind": "remitted"}, "to"),
+        ("cash", {"holder": HOLDER, "amount": 100, "kind": "stolen", "order": "ORDER"}, "kind"),
+    ],
+)
+def test_console_facts_refuse_what_cannot_be_a_fact_naming_the_field(
+    worlds: tuple[World, World], path: str, body: dict[str, Any], field: str
+) -> None:
+    rest, _ = worlds
+    rest.seed({"CASE-BLK": 5, "CABLE-1M": 10})
+    _allocated(rest)
+    sent = {k: str(rest.id_of("A-1")) if v == "ORDER" else v for k, v in body.items()}
+    problem = rest.rest("POST", f"/api/v1/cod/{path}", sent, role="supervisor", ok=422)
+    assert field in {e["field"] for e in problem["errors"]}, problem
+    before = rest.outcome()
+    assert before.cash == {} and before.attempts == []
+
+
+@pytest.mark.parametrize("role", ["warehouse", "rider"])
+def test_only_supervisors_and_admins_enter_facts_from_the_road(
+    worlds: tuple[World, World], role: str
+) -> None:
+    rest, _ = worlds
+    rest.seed({})
+    for path in ("attempts", "cash"):
+        rest.rest("POST", f"/api/v1/cod/{path}", {}, role=role, ok=403)

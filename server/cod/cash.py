@@ -11,11 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from server.changes.scopes import cash_scope
 from server.cod.models import CashBalance, CashLedgerEntry
-from server.db.bulk import insert_rows, upsert_rows
+from server.db.base import utcnow
+from server.db.bulk import in_values, insert_rows, upsert_rows
+from server.db.sql import is_sqlite
 from server.db.touched import touched
 
 HOLDER = 64
@@ -63,3 +67,27 @@ def post_cash(
     note = touched(conn)
     for h in holders:
         note.changes[(cash_scope(h), "cash", h)] = balances[h] or None
+
+
+def lock_cash(conn: Connection, holders: Sequence[str]) -> dict[str, int]:
+    """Cash in hand of these holders (0 for a new one), read under lock so a caller can compute
+    their new balances for `post_cash`. PostgreSQL: create-then-lock the rows in holder order, so
+    two transactions moving cash to one cashier serialise here; SQLite: the transaction already
+    holds the database's write lock."""
+    wanted = sorted(set(holders))
+    held = dict.fromkeys(wanted, 0)
+    if not wanted:
+        return held
+    pg = not is_sqlite(conn)
+    if pg:
+        now = utcnow()
+        conn.execute(
+            postgresql.insert(CashBalance).on_conflict_do_nothing(),
+            [{"holder": h, "amount": 0, "updated_at": now} for h in wanted],
+        )
+    stmt = select(CashBalance.holder, CashBalance.amount).where(in_values(conn, CashBalance.holder, wanted))
+    if pg:
+        stmt = stmt.order_by(CashBalance.holder).with_for_update()
+    for holder, amount in conn.execute(stmt).all():
+        held[holder] = int(amount)
+    return held

@@ -16,7 +16,7 @@ movements are posted here, at the warehouse.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +31,7 @@ from server.db.touched import touched
 from server.errors import NotFound
 from server.inventory.ledger import Key, Movement, close_reservations, post_movements
 from server.inventory.models import Reservation
-from server.orders.lifecycle import HOLDS_STOCK, check_transition
+from server.orders.lifecycle import HOLDS_STOCK, TRANSITIONS, check_transition
 from server.orders.models import Order, OrderStatusChange
 
 REASON = 255
@@ -99,6 +99,25 @@ class Transitions:
             self.returned.add(order_id)
         self.record(order_id, current, target, reason, actor=actor, at=at)
 
+    def walk(
+        self,
+        order_id: uuid.UUID,
+        current: str,
+        target: str,
+        *,
+        reason: str,
+        implied: str,
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
+        """A fact reports `target`: queue the moves through the steps in between (`status_path`),
+        the last one with `reason`, the others with `implied`; returns the status reached."""
+        for step in status_path(current, target):
+            why = reason if step == target else implied
+            self.move(order_id, current, step, reason=why, actor=actor, at=at)
+            current = step
+        return current
+
     def flush(self, conn: Connection) -> None:
         """Write everything queued: order rows in id order, history, then the stock."""
         if self.rows:
@@ -124,6 +143,33 @@ class Transitions:
         self.release.clear()
         self.ship.clear()
         self.returned.clear()
+
+
+# Statuses an order may be walked through when a fact reports a later one.
+_FACT_STEPS = frozenset({"picking", "packed", "shipped", "return_to_sender"})
+
+
+def status_path(current: str, target: str) -> list[str]:
+    """The statuses to move through from current to target (empty: no way, or already there).
+
+    For facts (a phone's op, a delivery entered at the console): the parcel was delivered
+    whatever the order still says, so the steps in between are walked; an intent uses
+    `change_status`, which allows one legal step only."""
+    if target == current:
+        return []
+    if target in TRANSITIONS.get(current, frozenset()):
+        return [target]
+    seen = {current}
+    queue: deque[list[str]] = deque([[current]])
+    while queue:
+        path = queue.popleft()
+        for nxt in sorted(TRANSITIONS.get(path[-1], frozenset())):
+            if nxt == target:
+                return [*path[1:], nxt]
+            if nxt in _FACT_STEPS and nxt not in seen:
+                seen.add(nxt)
+                queue.append([*path, nxt])
+    return []
 
 
 def lock_order(conn: Connection, order_id: uuid.UUID) -> str:

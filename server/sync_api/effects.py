@@ -14,7 +14,6 @@ Two things a rule cannot know are settled here, each turning `applied` into `fla
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -32,7 +31,6 @@ from server.exceptions.raising import exception_row, raise_exceptions
 from server.inventory.counts import record_counts
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Bin
-from server.orders.lifecycle import TRANSITIONS
 from server.orders.transitions import Transitions
 from server.sync_api.models import SyncOp, SyncRefused
 from server.sync_api.world import DbWorld, Key
@@ -50,27 +48,6 @@ from sync import (
 from sync import ProofLink as ProofEffect
 
 MESSAGE = 500
-# Statuses an order may be walked through when a fact reports a later one.
-_FACT_STEPS = frozenset({"picking", "packed", "shipped", "return_to_sender"})
-
-
-def status_path(current: str, target: str) -> list[str]:
-    """The statuses to move through from current to target (empty: no way, or already there)."""
-    if target == current:
-        return []
-    if target in TRANSITIONS.get(current, frozenset()):
-        return [target]
-    seen = {current}
-    queue: deque[list[str]] = deque([[current]])
-    while queue:
-        path = queue.popleft()
-        for nxt in sorted(TRANSITIONS.get(path[-1], frozenset())):
-            if nxt == target:
-                return [*path[1:], nxt]
-            if nxt in _FACT_STEPS and nxt not in seen:
-                seen.add(nxt)
-                queue.append([*path, nxt])
-    return []
 
 
 class OpInfo(NamedTuple):
@@ -264,11 +241,15 @@ def _order_event(world: DbWorld, pending: Pending, info: OpInfo, e: OrderEvent) 
     state = world.order_state(e.order)
     if state is None:
         return
-    reason = (e.reason or f"sync op {info.op_id}")[:255]
-    for step in status_path(state.status, e.status):
-        why = reason if step == e.status else f"implied by sync op {info.op_id}"
-        pending.moves.move(state.id, state.status, step, reason=why, actor=info.by, at=pending.now)
-        state.status = step
+    state.status = pending.moves.walk(
+        state.id,
+        state.status,
+        e.status,
+        reason=e.reason or f"sync op {info.op_id}",
+        implied=f"implied by sync op {info.op_id}",
+        actor=info.by,
+        at=pending.now,
+    )
 
 
 def _delivery(world: DbWorld, pending: Pending, info: OpInfo, e: DeliveryRecord) -> None:

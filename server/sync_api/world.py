@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.catalog.models import Sku
-from server.cod.models import CashBalance, DeliveryAttempt
+from server.cod.cash import lock_cash
+from server.cod.models import DeliveryAttempt
 from server.db.base import new_id, utcnow
 from server.db.bulk import in_values
 from server.db.sql import is_sqlite
@@ -320,25 +321,7 @@ class DbWorld:
                 self._delivered[waybill] = device
 
     def _load_cash(self, holders: Iterable[str]) -> None:
-        wanted = sorted(set(holders))
-        if not wanted:
-            return
-        for holder in wanted:
-            self._cash[holder] = 0
-        if self.pg:
-            # Create-then-lock in holder order: concurrent remittances to one cashier serialise here.
-            now = utcnow()
-            self.conn.execute(
-                postgresql.insert(CashBalance).on_conflict_do_nothing(),
-                [{"holder": h, "amount": 0, "updated_at": now} for h in wanted],
-            )
-        stmt = select(CashBalance.holder, CashBalance.amount).where(
-            in_values(self.conn, CashBalance.holder, wanted)
-        )
-        if self.pg:
-            stmt = stmt.order_by(CashBalance.holder).with_for_update()
-        for holder, amount in self.conn.execute(stmt).all():
-            self._cash[holder] = int(amount)
+        self._cash.update(lock_cash(self.conn, list(holders)))
 
     # -- sync.WorldView ------------------------------------------------------------------------
 
