@@ -47,7 +47,8 @@ class Transitions:
     rows: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict[uuid.UUID, dict[str, Any]])
     history: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     release: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
-    ship: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
+    ship: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # the units left by a fact of their own
+    ship_out: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # the units leave here
     returned: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
 
     def record(
@@ -81,10 +82,13 @@ class Transitions:
         reason: str = "",
         actor: str | None = None,
         at: datetime | None = None,
+        by_fact: bool | None = None,
         **values: Any,
     ) -> None:
         """Queue a legal move (the caller checked it) with its stock effects; `values` are other
-        columns of the order row that change with it (a new warehouse, a version's fields)."""
+        columns of the order row that change with it (a new warehouse, a version's fields).
+        `by_fact` overrides `stock_by_facts` for this move: false when no fact moved the stock
+        (a delivery reported for a parcel whose handover never was: the units left all the same)."""
         at = at or self.now
         row = self.rows.setdefault(order_id, {"id": order_id})
         row.update(values, status=target, updated_at=at)
@@ -94,7 +98,8 @@ class Transitions:
             if target == "on_hold":
                 row["hold_reason"] = (reason or "held by hand")[:REASON]
         elif target == "shipped" and current == "packed":
-            self.ship.add(order_id)
+            moved = self.stock_by_facts if by_fact is None else by_fact
+            (self.ship if moved else self.ship_out).add(order_id)
         elif target == "returned":
             self.returned.add(order_id)
         self.record(order_id, current, target, reason, actor=actor, at=at)
@@ -114,7 +119,10 @@ class Transitions:
         the last one with `reason`, the others with `implied`; returns the status reached."""
         for step in status_path(current, target):
             why = reason if step == target else implied
-            self.move(order_id, current, step, reason=why, actor=actor, at=at)
+            # A step the fact only implies had no fact of its own moving stock: a parcel delivered
+            # without a recorded handover still left with its units.
+            by_fact = None if step == target else False
+            self.move(order_id, current, step, reason=why, actor=actor, at=at, by_fact=by_fact)
             current = step
         return current
 
@@ -130,18 +138,17 @@ class Transitions:
             touched(conn).orders.update(self.rows)
         insert_rows(conn, OrderStatusChange, self.history)
         close_reservations(conn, self.release, status="released", now=self.now)
-        if self.stock_by_facts:
-            close_reservations(conn, self.ship, status="shipped", now=self.now)
-        else:
-            for order_id in sorted(self.ship, key=uuid_order):
-                shipped = close_reservations(conn, [order_id], status="shipped", now=self.now)
-                post_movements(conn, _leaving(shipped, order_id, self.actor), now=self.now)
+        close_reservations(conn, self.ship, status="shipped", now=self.now)
+        for order_id in sorted(self.ship_out, key=uuid_order):
+            shipped = close_reservations(conn, [order_id], status="shipped", now=self.now)
+            post_movements(conn, _leaving(shipped, order_id, self.actor), now=self.now)
         if self.returned and not self.stock_by_facts:
             post_movements(conn, _coming_back(conn, self.returned, self.actor), now=self.now)
         self.rows.clear()
         self.history.clear()
         self.release.clear()
         self.ship.clear()
+        self.ship_out.clear()
         self.returned.clear()
 
 
