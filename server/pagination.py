@@ -6,7 +6,7 @@ Path keys are `UrlKey` and optional text filters `TextFilter`.
 """
 
 from collections.abc import Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.di import Provide
@@ -82,3 +82,10 @@ async def require_known(
         raise InvalidInput(
             f"unknown {name} {value!r}", [FieldError(name, f"no {name} has the code {value!r}")]
         )
+
+
+async def count(conn: Any, stmt: Any) -> int:
+    """How many rows a list query finds (for the page's `total`)."""
+    return int(
+        (await conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    )

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 import server.writes  # noqa: F401  (installs the reactions every Database's write transactions end with)
 from server.db.migrate import upgrade
-from server.db.models import metadata
+from server.models import metadata
 
 PG_URL = os.environ.get("BODEGA_TEST_POSTGRES_URL", "")
 PG_SKIP_REASON = "PostgreSQL tests need BODEGA_TEST_POSTGRES_URL (CI sets it)"

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from server.db import Database
 from server.db.migrate import SchemaMismatch, check_schema, head_revision, upgrade
-from server.db.models import metadata
+from server.models import metadata
 from tests.conftest import _sync_url, run
 
 

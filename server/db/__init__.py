@@ -1,4 +1,5 @@
-"""Database access: engines, the declarative base, models and migrations."""
+"""Database access: engines, the declarative base, transactions and what they touched. The tables
+are the domains' own; server/models.py gathers them, server/migrations/ migrates them."""
 
 from server.db.engine import Database
 

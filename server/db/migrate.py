@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from server.db.engine import Database
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The migrations sit above every domain (server/migrations/): they describe all of their tables.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 class SchemaMismatch(RuntimeError):

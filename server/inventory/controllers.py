@@ -30,8 +30,7 @@ from server.inventory.stock import (
     set_buffer,
     transfer,
 )
-from server.orders.repository import count
-from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, require_known
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey, count, require_known
 
 
 class StockController(Controller):

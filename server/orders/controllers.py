@@ -31,7 +31,7 @@ from server.orders.schemas import (
     StatusChangeIn,
 )
 from server.orders.transitions import change_status
-from server.pagination import PAGINATION, Page, PageParams, TextFilter, require_known
+from server.pagination import PAGINATION, Page, PageParams, TextFilter, count, require_known
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
 MAX_BATCH = 5000
@@ -174,7 +174,7 @@ class OrderController(Controller):
             stmt = stmt.where(Order.placed_at < placed_to)
         async with db.read() as conn:
             await require_known(conn, Shop.code, shop, "shop")
-            total = await repository.count(conn, stmt)
+            total = await count(conn, stmt)
             rows = (
                 await conn.execute(
                     stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset)

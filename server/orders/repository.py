@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent, Sku
@@ -141,9 +141,3 @@ async def history(conn: Any, order_id: uuid.UUID) -> list[HistoryEntryOut]:
         )
         for h in rows
     ]
-
-
-async def count(conn: Any, stmt: AnySelect) -> int:
-    return int(
-        (await conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
-    )

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from server.db.engine import create_engines
-from server.db.models import metadata
+from server.models import metadata
 
 config = context.config
 
