@@ -64,6 +64,7 @@ def test_chromium_finds_it_installable_with_a_controlling_service_worker(
         headless=True,
         viewport=pwa.PHONE,
     )
+    context.set_default_timeout(pwa.WAIT_MS)
     try:
         page = context.new_page()
         page.goto(site.url + "/")

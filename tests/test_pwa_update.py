@@ -39,7 +39,7 @@ def test_a_new_build_asks_and_does_not_reload_by_itself(site: pwa.Site, new_buil
 
         pwa.copy_build(new_build, site.dist)  # the server now serves the new version
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
-        page.wait_for_selector("[data-testid=update-prompt]", timeout=30_000)
+        page.wait_for_selector("[data-testid=update-prompt]")
         page.wait_for_function("navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
         page.wait_for_timeout(1500)  # time enough for any reload to happen: none may
         assert page.evaluate("window.__sameDocument === true")

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -44,11 +44,16 @@ from tests.sync_server_kit import (
 
 SOAK = os.environ.get("BODEGA_SOAK") == "1"
 KILLS = 25 if SOAK else 3
+# Each server life ends after the phones had this many more ops acknowledged (a random number in
+# the range, so the kill lands at a different point of a burst each time), however long that takes
+# on a loaded machine; at least 100 over the whole test, or it would prove nothing.
+ACKS_PER_LIFE = (40, 200)
+WAIT_S = 300  # a generous bound: a phone that never gets an op acknowledged fails, late
 PHONES = {"wh1": "warehouse", "wh2": "warehouse", "rider1": "rider", "rider2": "rider"}
 
 
 @contextmanager
-def serve(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serve(url: str) -> Generator[tuple[str, subprocess.Popen[bytes]]]:
     """`bodega serve` in its own process group, so a kill takes its writer process with it."""
     port = free_port()
     env = os.environ | {
@@ -67,7 +72,7 @@ def serve(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_server_ready(base, process, seconds=60)
+    wait_server_ready(base, process, seconds=WAIT_S)
     try:
         yield base, process
     finally:
@@ -92,6 +97,7 @@ class Phone:
         self.client = Client(device_id, HttpTransport(self.http, token), batch_size=50, retain=1_000_000)
         self.recorded: list[Op] = []
         self.stop = threading.Event()
+        self.acknowledged_count = 0  # written by the phone's thread after each sync, read by the test
 
     def point_at(self, base: str) -> None:
         self.http.close()
@@ -106,7 +112,17 @@ class Phone:
             for payload in mixed_ops(self.rng, self.work, self.rng.randint(5, 60), scans=0.6):
                 self.recorded.append(self.client.record(payload))
             self.client.sync(max_rounds=20)
+            self.acknowledged_count = len(self.client.box.retained)
             time.sleep(self.rng.uniform(0, 0.05))
+
+
+def wait_for_acknowledgements(phones: list[Phone], threads: list[threading.Thread], target: int) -> None:
+    """Until the phones together hold `target` acknowledged ops: the work, not a time, ends a life."""
+    deadline = time.monotonic() + WAIT_S
+    while (acked := sum(phone.acknowledged_count for phone in phones)) < target:
+        assert all(t.is_alive() for t in threads), "a phone's thread died"
+        assert time.monotonic() < deadline, f"only {acked} of {target} ops acknowledged in {WAIT_S} s"
+        time.sleep(0.05)
 
 
 def test_sigkill_during_push_bursts_loses_nothing_acknowledged_and_doubles_nothing(tmp_path: Path) -> None:
@@ -131,19 +147,25 @@ def test_sigkill_during_push_bursts_loses_nothing_acknowledged_and_doubles_nothi
             threads = [threading.Thread(target=phone.run) for phone in phones]
             for t in threads:
                 t.start()
-            time.sleep(rng.uniform(0.5, 2.0))
+            before = sum(phone.acknowledged_count for phone in phones)
+            wait_for_acknowledgements(phones, threads, before + rng.randint(*ACKS_PER_LIFE))
             kill(process)  # mid-burst: requests in flight, a transaction perhaps half written
             for phone in phones:
                 phone.stop.set()
             for t in threads:
-                t.join(30)
+                t.join(WAIT_S)
+                assert not t.is_alive(), "a phone did not stop"
             for phone in phones:
                 acknowledged |= phone.acknowledged()
     with serve(url) as (base, _):
         for phone in phones:
             phone.point_at(base)
-            report = phone.client.sync(max_rounds=500)
-            assert report.done and phone.client.outbox == [], (phone.name, report)
+            deadline = time.monotonic() + WAIT_S
+            # A request slower than the phone's 5 s timeout on a loaded machine is a failed round,
+            # as on a real phone: sync again until everything is confirmed.
+            while not (report := phone.client.sync(max_rounds=500)).done:
+                assert time.monotonic() < deadline, (phone.name, report)
+            assert phone.client.outbox == [], (phone.name, report)
     recorded = [op for phone in phones for op in phone.recorded]
     assert len(acknowledged) > 100, "the test did not push enough to prove anything"
     print(

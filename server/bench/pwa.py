@@ -42,6 +42,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 360, "height": 740}
+# How long a browser test waits for the work it expects (a page ready, a sync done, a line saved).
+# Generous: a 2-core machine shared with other work does the same work many times slower, and the
+# tests wait for the work itself, so a bound only decides how late a condition never met fails.
+WAIT_MS = 120_000
 
 WAREHOUSE = "VAL"
 BINS = ["RCV-01", "A-01-01", "A-01-02", "A-02-01", "B-01-01"]
@@ -128,7 +132,7 @@ class Site:
             "BODEGA_PWA_DIST": str(self.dist),
         }
         self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env)
-        wait_server_ready(self.url, self.process)
+        wait_server_ready(self.url, self.process, seconds=WAIT_MS / 1000)
 
     def stop(self) -> None:
         if self.process is None:
@@ -233,14 +237,15 @@ def new_phone(browser: Any, site: Site) -> Any:
     """A fresh browser profile at phone size: no service worker, no IndexedDB yet."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     context.grant_permissions(["camera"], origin=site.url)
+    context.set_default_timeout(WAIT_MS)  # every wait_for_* and click waits for its condition this long
     return context
 
 
-def wait_ready(page: Any, timeout: float = 15_000) -> None:
+def wait_ready(page: Any, timeout: float = WAIT_MS) -> None:
     page.wait_for_function("document.documentElement.dataset.ready === '1'", timeout=timeout)
 
 
-def wait_controlled(page: Any, timeout: float = 15_000) -> None:
+def wait_controlled(page: Any, timeout: float = WAIT_MS) -> None:
     """The service worker is active and controls this page (so it will open offline)."""
     controlled = "navigator.serviceWorker.controller?.state === 'activated'"
     page.wait_for_function(controlled, timeout=timeout)
@@ -266,13 +271,28 @@ SETTLED = """() => new Promise((resolve) => {
 def wedge(page: Any, code: str, *, gap_ms: float = 2) -> None:
     """What a hardware scanner does: the code typed in a fast burst, then Enter.
 
-    A real scanner's key events carry the time the phone received them, however busy the page
-    is; keys sent through Playwright are stamped when the page gets to them. So the burst waits
-    for a quiet moment (no sync running, a frame drawn), as the person moving to the next item does.
+    A real scanner's key events carry the time the phone received them, however busy the phone is.
+    Keys sent with Playwright's keyboard are stamped when the browser gets to each one, and on a
+    loaded machine the gaps between them grow past any scanner's, so the app rightly reads them as
+    typing and the scan never happens. So the keys go through the DevTools protocol carrying the
+    times a scanner's would: `gap_ms` apart, Enter right behind the last. The burst still waits for
+    a quiet moment (no sync running, a frame drawn), as the person moving to the next item does.
     """
     page.evaluate(SETTLED)
-    page.keyboard.type(code, delay=gap_ms)
-    page.keyboard.press("Enter")
+    cdp = page.context.new_cdp_session(page)
+    try:
+        start = time.time()  # the protocol's timestamps are seconds since the epoch
+
+        def press(at_ms: float, text: str, **key: Any) -> None:
+            stamp = start + at_ms / 1000
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": stamp, "text": text, **key})
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": stamp, **key})
+
+        for i, ch in enumerate(code):
+            press(i * gap_ms, ch, key=ch)
+        press(len(code) * gap_ms, "\r", key="Enter", code="Enter", windowsVirtualKeyCode=13)
+    finally:
+        cdp.detach()
 
 
 def pending(page: Any) -> int:
@@ -289,7 +309,7 @@ REPLICA_SKUS = """new Promise((resolve, reject) => {
 })"""
 
 
-def load_reference_data(page: Any, site: Site, timeout_s: float = 30) -> None:
+def load_reference_data(page: Any, site: Site, timeout_s: float = WAIT_MS / 1000) -> None:
     """Make sure the app has the seeded catalog and bins before a test scans.
 
     With the sync endpoints, by a real pull (tapping "I-sync" until the catalog is there: the
