@@ -319,8 +319,28 @@ class Wire:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        if self.writer is None or self.reader is None or self.writer.is_closing():
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reused = not (self.writer is None or self.reader is None or self.writer.is_closing())
+        if reused and self.reader is not None and self.reader.at_eof():
+            reused = False  # the server closed it while it was idle
+        if not reused:
+            await self._connect()
+        try:
+            return await self._exchange(path, body, headers)
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            if not reused:
+                raise
+            # The server closed this keep-alive connection as it went idle (uvicorn does after
+            # 5 s), before reading the request: send it again on a new one, as HTTP clients do.
+            await self._connect()
+            return await self._exchange(path, body, headers)
+
+    async def _connect(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def _exchange(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.writer.write(
             f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
