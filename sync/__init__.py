@@ -93,7 +93,7 @@ from ._protocol import (
 )
 from ._reference import Ledger, ReferenceServer, WireReply
 from ._rules import RULES, OpContext, judge, judge_malformed
-from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of
+from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of, same_fact
 from ._world import DEFAULT_POLICY, OrderView, Policy, WorldView
 
 __all__ = [
@@ -199,6 +199,7 @@ __all__ = [
     "read_body",
     "read_request",
     "reject",
+    "same_fact",
     "scope_checksum",
     "wall_clock_ms",
 ]

@@ -166,6 +166,8 @@ class _Batch:
                 break
             if verdict == "duplicate":
                 results.append(OpResult(item.seq, "duplicate"))
+            elif verdict == "copy":
+                results.append(self._copy(job, item, new_hwm))
             elif verdict in ("seq_taken", "unplaced"):
                 results.append(self._refuse(job, item, verdict))
             else:
@@ -197,6 +199,38 @@ class _Batch:
         else:
             self.pending.refused.append(row)
         return OpResult(0 if verdict == "unplaced" else item.seq, "rejected", [note])
+
+    def _copy(self, job: PushJob, item: Op | MalformedOp, last: int) -> OpResult:
+        """A journalled op id at the device's next slot: journal a copy there (status duplicate,
+        no effects, pointing at the original) so the slot is filled and the ops behind it follow."""
+        assert item.id is not None
+        principal = job.principal
+        device = principal.device_id
+        if isinstance(item, Op):
+            op_type, payload = item.type, item.payload
+            wall, hlc = item.wall, item.hlc
+        else:
+            op_type, payload, wall, hlc = "malformed@v1", {}, 0, "0" * 16
+        copy = Op(
+            uuid.uuid5(_COPY_IDS, f"{item.id}/{device}/{item.seq}"),
+            str(device),
+            item.seq,
+            wall,
+            hlc,
+            op_type,
+            payload,
+        )
+        info = OpInfo(copy.id, copy.dev, device, copy.seq, principal.username, principal.actor)
+        self.journal.record(device, Journalled(item.id, item.seq, last, op_type, payload))
+        note = Note("copy_of", str(item.id))
+        row = journal_row(info, copy, last, "duplicate", [note], _json(payload), self.pending.now)
+        if self.careful:
+            alone = Pending()
+            alone.journal.append(row)
+            alone.flush(self.conn, self.world)
+        else:
+            self.pending.journal.append(row)
+        return OpResult(item.seq, "duplicate")
 
     def _new(self, job: PushJob, item: Op | MalformedOp, hwm: int, new_hwm: int) -> OpResult:
         principal = job.principal
@@ -260,6 +294,10 @@ class _Batch:
         self.pending.touched_from(pending)
         return OpResult(op.seq, status, notes)
 
+
+# Journal ids of copies (PROTOCOL.md §3.2): derived from the original id and the slot, so a
+# repeated request derives the same one.
+_COPY_IDS = uuid.UUID("6f0c7d1e-2b8a-4d35-9e61-0b6a3c5d7e90")
 
 # admit() only asks whether an op with this id exists; any Journalled stands for "yes".
 _SEEN = Journalled(uuid.UUID(int=0), 0, 0, "", {})
