@@ -28,9 +28,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.auth.principal import Principal
+from server.clock import MAX_CLOCK_AHEAD_MS
 from server.db.base import utcnow
 from server.db.bulk import in_values, update_rows
 from server.db.writer import WriterGone
+from server.exceptions.models import ExceptionRecord
 from server.inventory.count_tasks import finish_counted
 from server.sync_api.changelog import Head, emit
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
@@ -42,6 +44,7 @@ from server.sync_api.world import DbWorld, Wanted
 from sync import (
     Decision,
     Flag,
+    HLCTimestamp,
     Journalled,
     MalformedOp,
     Note,
@@ -49,8 +52,10 @@ from sync import (
     OpResult,
     OpStatus,
     admit,
+    decide,
     judge,
     judge_malformed,
+    wall_clock_ms,
 )
 
 # Transient database failures: the whole transaction is tried again; never the op's fault.
@@ -122,6 +127,11 @@ class _Batch:
         self.world = DbWorld(conn)
         self.pending = Pending()  # fast mode: everything; careful mode: what the change log needs
         self.max_hlc = ""
+        self._arrival_ms = wall_clock_ms()
+        # HLC strings are fixed-width hex: the first 12 digits compare as the milliseconds do.
+        self._clock_bound = f"{self._arrival_ms + MAX_CLOCK_AHEAD_MS:012x}"
+        self._clamped = 0
+        self._clock_flagged: set[uuid.UUID] = set()
 
     def run(self) -> BatchOutcome:
         devices = _lock_devices(self.conn, sorted({j.principal.device_id for j in self.jobs}))
@@ -248,32 +258,69 @@ class _Batch:
             decision = judge_malformed(item)
         else:
             op = item
-            self.max_hlc = max(self.max_hlc, op.hlc)
             decision = None
+        # The op is journalled as sent; it is judged at a clock no later than its arrival (§6).
+        judged, extra = self._clock_checked(op, device)
+        if decision is None:
+            self.max_hlc = max(self.max_hlc, judged.hlc)
         last = max(new_hwm, op.seq) if op.seq > hwm else op.seq
         info = OpInfo(op.id, op.dev, device, op.seq, principal.username, principal.actor)
         payload = _json(op.payload)
         self.journal.record(device, Journalled(op.id, op.seq, last, op.type, op.payload))
         if not self.careful:
-            status, notes = self._judge_and_apply(op, decision, info, self.pending)
+            status, notes = self._judge_and_apply(judged, decision, info, self.pending, extra)
             self.pending.journal.append(journal_row(info, op, last, status, notes, payload, self.pending.now))
             return OpResult(op.seq, status, notes)
-        return self._careful(op, decision, info, last, payload)
+        return self._careful(op, judged, decision, info, last, payload, extra)
+
+    def _clock_checked(self, op: Op, device: uuid.UUID) -> tuple[Op, tuple[Flag, ...]]:
+        """An op stamped beyond MAX_CLOCK_AHEAD_MS of the server's time is judged as of its arrival
+        (a phone set to next year would otherwise order its count after every movement for a
+        year), and its device is flagged once while that exception is open (PROTOCOL.md §6)."""
+        if op.type == "malformed@v1" or op.hlc[:12] <= self._clock_bound:
+            return op, ()
+        # Arrival time, counting up within the batch so the device's own ops keep their order.
+        stamped = HLCTimestamp(self._arrival_ms, self._clamped).encode()
+        self._clamped += 1
+        judged = msgspec.structs.replace(op, hlc=stamped)
+        if device in self._clock_flagged:
+            return judged, ()
+        self._clock_flagged.add(device)
+        if _clock_exception_open(self.conn, str(device)):
+            return judged, ()
+        ahead = (HLCTimestamp.parse(op.hlc).ms - self._arrival_ms) // 60_000
+        flag = Flag(
+            "device_clock_ahead",
+            f"this phone's clock is {ahead} minutes ahead of the server's: its ops are judged as of "
+            "their arrival until the phone's date and time are set right",
+        )
+        return judged, (flag,)
 
     def _judge_and_apply(
-        self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending
+        self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending, extra: tuple[Flag, ...] = ()
     ) -> tuple[OpStatus, list[Note]]:
         if decision is None:
             decision = judge(op, self.world, actor=info.actor)
             if self.world.failure is not None:
                 raise self.world.failure  # the database failed, not the op: retried or redone carefully
+        if extra and decision.outcome != "rejected":
+            decision = decide(*decision.effects, *extra)
         return apply_decision(self.world, pending, info, decision)
 
-    def _careful(self, op: Op, decision: Decision | None, info: OpInfo, last: int, payload: str) -> OpResult:
+    def _careful(
+        self,
+        op: Op,
+        judged: Op,
+        decision: Decision | None,
+        info: OpInfo,
+        last: int,
+        payload: str,
+        extra: tuple[Flag, ...],
+    ) -> OpResult:
         savepoint = self.conn.begin_nested()
         try:
             pending = Pending()
-            status, notes = self._judge_and_apply(op, decision, info, pending)
+            status, notes = self._judge_and_apply(judged, decision, info, pending, extra)
             pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
             pending.flush(self.conn, self.world)
             savepoint.commit()
@@ -293,6 +340,16 @@ class _Batch:
         pending.flush(self.conn, self.world)
         self.pending.touched_from(pending)
         return OpResult(op.seq, status, notes)
+
+
+def _clock_exception_open(conn: Connection, device: str) -> bool:
+    """Whether this device already has an open device_clock_ahead exception (one is enough)."""
+    rows = conn.execute(
+        select(ExceptionRecord.details).where(
+            ExceptionRecord.kind == "device_clock_ahead", ExceptionRecord.status == "open"
+        )
+    ).scalars()
+    return any(isinstance(d, dict) and d.get("device") == device for d in rows)
 
 
 # Journal ids of copies (PROTOCOL.md §3.2): derived from the original id and the slot, so a
