@@ -6,6 +6,7 @@ Everything public is exported here; the underscore modules are private. PROTOCOL
 the protocol for client writers.
 """
 
+from ._authority import AUTHORITY, MANAGER_ROLES, Authority
 from ._checksum import ScopeSum, blob_hash, canonical_json, entity_hash, is_blob_id, scope_checksum
 from ._client import Client, SyncReport, Transport, TransportError
 from ._codec import (
@@ -97,11 +98,13 @@ from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of, 
 from ._world import DEFAULT_POLICY, OrderView, Policy, WorldView
 
 __all__ = [
+    "AUTHORITY",
     "CATALOGUE",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLICY",
     "HLC",
     "JSON_MEDIA_TYPE",
+    "MANAGER_ROLES",
     "MAX_OPS_PER_PUSH",
     "MAX_PAGE_SIZE",
     "MAX_REQUEST_BYTES",
@@ -113,6 +116,7 @@ __all__ = [
     "SKIP_OP_NAME",
     "STAGING",
     "Admission",
+    "Authority",
     "BinCounted",
     "CashCollected",
     "CashCollectedV1",

@@ -28,7 +28,7 @@ from server.inventory.verify import verify
 from server.orders.models import Order
 from server.sync_api.changelog import scope_entities
 from server.sync_api.client import HttpTransport
-from server.sync_api.models import CashBalance, SyncOp
+from server.sync_api.models import CashBalance, DeliveryRun, RunStop, SyncOp
 from sync import HLC, Client, Op, PullResponse
 from tests.conftest import _sync_url
 
@@ -98,6 +98,8 @@ def seed(
             world = SyncWorld(url, warehouse, bin_codes, sku_codes, order_ids, cod)
             for name, role in phones.items():
                 world.phones[name] = add_phone(conn, name, role, wid if role == "warehouse" else None)
+                if role == "rider" and order_ids:  # every order is a stop of every rider's run
+                    put_on_run(conn, name, list(order_ids.values()))
         return world
     finally:
         engine.dispose()
@@ -149,6 +151,19 @@ def add_phone(conn: Connection, username: str, role: str, warehouse_id: uuid.UUI
         )
     )
     return Phone(username, role, str(device_id), token)
+
+
+def put_on_run(conn: Connection, rider: str, orders: list[uuid.UUID]) -> uuid.UUID:
+    """A run of this rider with these orders as its stops: what lets the rider record facts about
+    them (sync.AUTHORITY)."""
+    rider_id = conn.execute(select(User.id).where(User.username == rider)).scalar_one()
+    run_id = new_id()
+    conn.execute(insert(DeliveryRun).values(id=run_id, rider_id=rider_id, name=f"run of {rider}"))
+    conn.execute(
+        insert(RunStop),
+        [{"run_id": run_id, "order_id": oid, "position": n} for n, oid in enumerate(orders, start=1)],
+    )
+    return run_id
 
 
 def phone_client(

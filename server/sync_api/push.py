@@ -34,6 +34,7 @@ from server.db.bulk import in_values, update_rows
 from server.db.writer import WriterGone
 from server.exceptions.models import ExceptionRecord
 from server.inventory.count_tasks import finish_counted
+from server.sync_api.authority import Authorities
 from server.sync_api.changelog import Head, emit
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
 from server.sync_api.journal import JournalView
@@ -49,12 +50,15 @@ from sync import (
     MalformedOp,
     Note,
     Op,
+    OpRejected,
     OpResult,
     OpStatus,
     admit,
     decide,
     judge,
     judge_malformed,
+    parse_payload,
+    reject,
     wall_clock_ms,
 )
 
@@ -143,6 +147,13 @@ class _Batch:
                 if isinstance(item, Op) and not self.journal.has(item.id):
                     wanted.add(item, job.principal.username)
         self.world.prefetch(wanted)
+        self.authority = Authorities(self.conn, self.world)
+        self.authority.prefetch(
+            (j.principal, i)
+            for j in self.jobs
+            for i in j.items
+            if isinstance(i, Op) and not self.journal.has(i.id)
+        )
         hwms = {d: s.hwm for d, s in devices.items()}
         outcomes = [self._job(job, hwms) for job in self.jobs]
         if not self.careful:
@@ -258,7 +269,7 @@ class _Batch:
             decision = judge_malformed(item)
         else:
             op = item
-            decision = None
+            decision = self._outside_authority(principal, op)
         # The op is journalled as sent; it is judged at a clock no later than its arrival (§6).
         judged, extra = self._clock_checked(op, device)
         if decision is None:
@@ -272,6 +283,18 @@ class _Batch:
             self.pending.journal.append(journal_row(info, op, last, status, notes, payload, self.pending.now))
             return OpResult(op.seq, status, notes)
         return self._careful(op, judged, decision, info, last, payload, extra)
+
+    def _outside_authority(self, principal: Principal, op: Op) -> Decision | None:
+        """A fact its user may not record here: journalled, not applied, shown to a supervisor.
+        A payload that does not decode is rejected as it would be anyway."""
+        flag = self.authority.check(principal, op)
+        if flag is None:
+            return None
+        try:
+            parse_payload(op.type, op.payload)
+        except OpRejected as exc:
+            return reject(exc.code, exc.message)
+        return decide(flag)
 
     def _clock_checked(self, op: Op, device: uuid.UUID) -> tuple[Op, tuple[Flag, ...]]:
         """An op stamped beyond MAX_CLOCK_AHEAD_MS of the server's time is judged as of its arrival
