@@ -93,7 +93,7 @@ from ._protocol import (
     SyncResponse,
 )
 from ._reference import Ledger, ReferenceServer, WireReply
-from ._rules import RULES, OpContext, judge, judge_malformed
+from ._rules import RULES, OpContext, judge, judge_malformed, server_movement
 from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of, same_fact
 from ._world import DEFAULT_POLICY, OrderView, Policy, WorldView
 
@@ -205,5 +205,6 @@ __all__ = [
     "reject",
     "same_fact",
     "scope_checksum",
+    "server_movement",
     "wall_clock_ms",
 ]
