@@ -150,10 +150,10 @@ def _absorbed_by_later_counts(
     a little ahead of ours) already saw the goods on the shelf, so the movement is offset by a count
     correction, exactly as a phone's movement arriving after a later count is. Without it the bin's
     end depends on whether the count or the console receipt reached the server first."""
-    binned = {(m.bin_id, m.sku_id) for m in movements if not m.at and m.bin_id is not None}
+    binned = {(b, m.sku_id) for m in movements if not m.at and (b := m.bin_id) is not None}
     if not binned:
         return []
-    pairs = sorted(binned, key=lambda p: (p[0].int, p[1].int))  # type: ignore[union-attr]
+    pairs = sorted(binned, key=lambda p: (p[0].int, p[1].int))
     later = {
         (r[0], r[1])
         for r in conn.execute(

@@ -372,7 +372,7 @@ def _clock_exception_open(conn: Connection, device: str) -> bool:
             ExceptionRecord.kind == "device_clock_ahead", ExceptionRecord.status == "open"
         )
     ).scalars()
-    return any(isinstance(d, dict) and d.get("device") == device for d in rows)
+    return any(d.get("device") == device for d in rows)
 
 
 # Journal ids of copies (PROTOCOL.md §3.2): derived from the original id and the slot, so a
