@@ -70,9 +70,11 @@ def seed(
     bins: int = 3,
     skus: int = 2,
     warehouse: str = "W",
+    runs: bool = True,
 ) -> SyncWorld:
     """Warehouse `W` with bins B1.., SKUs S1.., COD orders O1.. (all `status`), and one user and
-    device per phone name -> role (warehouse users work in W)."""
+    device per phone name -> role (warehouse users work in W). With `runs`, each rider gets a run
+    holding every order, so it may record deliveries and cash for them (sync.AUTHORITY)."""
     phones = phones or {"wh1": "warehouse", "rider1": "rider", "sup": "supervisor"}
     engine = engine_for(url)
     try:
@@ -98,7 +100,7 @@ def seed(
             world = SyncWorld(url, warehouse, bin_codes, sku_codes, order_ids, cod)
             for name, role in phones.items():
                 world.phones[name] = add_phone(conn, name, role, wid if role == "warehouse" else None)
-                if role == "rider" and order_ids:  # every order is a stop of every rider's run
+                if runs and role == "rider" and order_ids:
                     put_on_run(conn, name, list(order_ids.values()))
         return world
     finally:
