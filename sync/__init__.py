@@ -11,6 +11,7 @@ imported or exported here; a program that wants them imports them by name. They 
 server.*, litestar or sqlalchemy either (tests/sync/test_sync_public_api.py).
 """
 
+from ._authority import AUTHORITY, MANAGER_ROLES, Authority
 from ._checksum import ScopeSum, blob_hash, canonical_json, entity_hash, is_blob_id, scope_checksum
 from ._client import Client, SyncReport, Transport, TransportError
 from ._codec import (
@@ -97,16 +98,18 @@ from ._protocol import (
     SyncResponse,
 )
 from ._reference import Ledger, ReferenceServer, WireReply
-from ._rules import RULES, OpContext, judge, judge_malformed
-from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of
+from ._rules import RULES, OpContext, judge, judge_malformed, server_movement
+from ._sequence import SKIP_OP_NAME, Admission, Journalled, admit, last_seq_of, same_fact
 from ._world import DEFAULT_POLICY, OrderView, Policy, WorldView
 
 __all__ = [
+    "AUTHORITY",
     "CATALOGUE",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLICY",
     "HLC",
     "JSON_MEDIA_TYPE",
+    "MANAGER_ROLES",
     "MAX_OPS_PER_PUSH",
     "MAX_PAGE_SIZE",
     "MAX_REQUEST_BYTES",
@@ -118,6 +121,7 @@ __all__ = [
     "SKIP_OP_NAME",
     "STAGING",
     "Admission",
+    "Authority",
     "BinCounted",
     "CashCollected",
     "CashCollectedV1",
@@ -204,6 +208,8 @@ __all__ = [
     "read_body",
     "read_request",
     "reject",
+    "same_fact",
     "scope_checksum",
+    "server_movement",
     "wall_clock_ms",
 ]

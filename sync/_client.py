@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +31,7 @@ from ._codec import ProtocolError
 from ._hlc import HLC, wall_clock_ms
 from ._ops import SeqSkipped, op_type_of
 from ._protocol import PROTOCOL_VERSION, Note, Op, OpResult, SyncRequest, SyncResponse
+from ._sequence import SKIP_OP_NAME
 
 __all__ = ["Client", "SyncReport", "Transport", "TransportError"]
 
@@ -137,6 +138,21 @@ class Client:
         self.next_seq += 1
         self.box.add(op)
         return op
+
+    def adopt(self, ops: Iterable[Op]) -> None:
+        """Take over unconfirmed ops recorded on this phone under another device id: a new login
+        after a logout or a revocation, or an outbox exported before the app was reinstalled.
+
+        Each op keeps its id and takes this device's next seq (PROTOCOL.md §1.1): the server
+        answers `duplicate` for one it already journalled, which fills the slot, and judges the
+        rest, so every fact is applied exactly once. Fillers stay behind: they declared the old
+        device's slots lost, and this device has no such slots.
+        """
+        for op in sorted(ops, key=lambda o: o.seq):
+            if op.type.startswith(SKIP_OP_NAME + "@"):
+                continue
+            self.box.add(Op(op.id, self.device_id, self.next_seq, op.wall, op.hlc, op.type, op.payload))
+            self.next_seq += 1
 
     def attach_blob(self, data: bytes) -> str:
         """Keep a photo or signature for upload; returns the id for proof.attached. Never blocks ops."""

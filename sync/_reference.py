@@ -317,6 +317,13 @@ class ReferenceServer:
                 break
             if verdict == "duplicate":
                 results.append(OpResult(item.seq, "duplicate"))
+            elif verdict == "copy":
+                # The fact is journalled already (under another device, or another seq): the copy
+                # fills this slot, pointing at the original, so the ops behind it can follow.
+                assert item.id is not None
+                for seq in range(item.seq, new_hwm + 1):
+                    st.slots[(device, seq)] = item.id
+                results.append(OpResult(item.seq, "duplicate"))
             elif verdict == "seq_taken":
                 st.kept.append((device, item, "seq_taken"))  # refused, but kept for a person to inspect
                 note = Note("seq_taken", f"seq {item.seq} of this device already holds another op")

@@ -52,7 +52,7 @@ from ._ops import (
 from ._protocol import MalformedOp, Op
 from ._world import DEFAULT_POLICY, Policy, WorldView
 
-__all__ = ["RULES", "OpContext", "judge", "judge_malformed"]
+__all__ = ["RULES", "OpContext", "judge", "judge_malformed", "server_movement"]
 
 CANCELLED = "cancelled"
 ALLOCATED = "allocated"
@@ -114,13 +114,25 @@ def _bin_delta(
     N, so when it arrives after that count was judged it is recorded and immediately offset by a
     count correction: the bin ends where the count put it, plus whatever happened after the count.
     """
-    move = StockDelta(wh, bin, sku, qty, kind, ctx.at)
+    return list(server_movement(w, wh, bin, sku, qty, kind, ctx.at))
+
+
+def server_movement(
+    w: WorldView, wh: str, bin: str, sku: str, qty: int, kind: Any, at: str
+) -> tuple[StockDelta, ...]:
+    """A stock movement at a bin with event key `at`, reconciled with any later count (R7).
+
+    What every movement goes through, a phone's fact or the server's own (a console receipt keyed
+    `HLC~server`): the server's stock ledger does the same for its movements (post_movements), so
+    the bin's end does not depend on whether the count or the movement arrived first.
+    """
+    move = StockDelta(wh, bin, sku, qty, kind, at)
     if bin == STAGING:
-        return [move]
+        return (move,)
     counted_at = w.last_count_at(wh, bin, sku)
-    if counted_at is not None and ctx.at < counted_at:
-        return [move, StockDelta(wh, bin, sku, -qty, "count", ctx.at, note="already in a later count")]
-    return [move]
+    if counted_at is not None and at < counted_at:
+        return (move, StockDelta(wh, bin, sku, -qty, "count", at, note="already in a later count"))
+    return (move,)
 
 
 def _order_flags(

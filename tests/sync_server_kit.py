@@ -23,7 +23,7 @@ from server.auth.principal import hash_token, new_token
 from server.catalog.models import Sku
 from server.changes.log import scope_entities
 from server.channels.models import Shop
-from server.cod.models import CashBalance
+from server.cod.models import CashBalance, DeliveryRun, RunStop
 from server.db.base import new_id
 from server.inventory.models import Bin, StockMovement, Warehouse
 from server.orders.models import Order
@@ -71,9 +71,11 @@ def seed(
     bins: int = 3,
     skus: int = 2,
     warehouse: str = "W",
+    runs: bool = True,
 ) -> SyncWorld:
     """Warehouse `W` with bins B1.., SKUs S1.., COD orders O1.. (all `status`), and one user and
-    device per phone name -> role (warehouse users work in W)."""
+    device per phone name -> role (warehouse users work in W). With `runs`, each rider gets a run
+    holding every order, so it may record deliveries and cash for them (sync.AUTHORITY)."""
     phones = phones or {"wh1": "warehouse", "rider1": "rider", "sup": "supervisor"}
     engine = engine_for(url)
     try:
@@ -99,6 +101,8 @@ def seed(
             world = SyncWorld(url, warehouse, bin_codes, sku_codes, order_ids, cod)
             for name, role in phones.items():
                 world.phones[name] = add_phone(conn, name, role, wid if role == "warehouse" else None)
+                if runs and role == "rider" and order_ids:
+                    put_on_run(conn, name, list(order_ids.values()))
         return world
     finally:
         engine.dispose()
@@ -150,6 +154,19 @@ def add_phone(conn: Connection, username: str, role: str, warehouse_id: uuid.UUI
         )
     )
     return Phone(username, role, str(device_id), token)
+
+
+def put_on_run(conn: Connection, rider: str, orders: list[uuid.UUID]) -> uuid.UUID:
+    """A run of this rider with these orders as its stops: what lets the rider record facts about
+    them (sync.AUTHORITY)."""
+    rider_id = conn.execute(select(User.id).where(User.username == rider)).scalar_one()
+    run_id = new_id()
+    conn.execute(insert(DeliveryRun).values(id=run_id, rider_id=rider_id, name=f"run of {rider}"))
+    conn.execute(
+        insert(RunStop),
+        [{"run_id": run_id, "order_id": oid, "position": n} for n, oid in enumerate(orders, start=1)],
+    )
+    return run_id
 
 
 def phone_client(

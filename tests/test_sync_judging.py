@@ -52,7 +52,15 @@ from tests.sync_server_kit import (
     seed,
 )
 
-PHONES = {"wh1": "warehouse", "wh2": "warehouse", "rider1": "rider", "rider2": "rider", "sup": "supervisor"}
+PHONES = {
+    "wh1": "warehouse",
+    "wh2": "warehouse",
+    "wh3": "warehouse",
+    "wh4": "warehouse",
+    "rider1": "rider",
+    "rider2": "rider",
+    "sup": "supervisor",
+}
 
 
 class Both:
@@ -163,7 +171,7 @@ def test_counts_adjust_without_losing_or_double_counting_movements(both: Both) -
     o1 = both.world.order("O1")
     both.push("wh1", recv(10), ms=1)
     both.push("wh2", pick(2, o1), ms=2)  # before the count: already off the shelf when counted
-    both.push("rider1", recv(1, bin="B2"), ms=3)
+    both.push("wh2", recv(1, bin="B2"), ms=3)
     assert both.push("wh1", count(8), ms=5).st == "applied"  # 10 - 2 = 8: no adjustment
     late_pick = both.push("wh2", pick(1, o1), ms=4)  # recorded before the count, arrives after it
     assert late_pick.st == "applied"  # the count saw it: absorbed, no shortage raised
@@ -246,9 +254,9 @@ def _scenario() -> list[tuple[str, msgspec.Struct, int]]:
     return [
         ("wh1", recv(10), 1),
         ("wh2", pick(2, o1), 2),
-        ("rider1", count(7), 3),
+        ("wh3", count(7), 3),
         ("sup", count(5), 5),
-        ("rider2", StockPutAway(wh="W", sku="S1", qty=4, from_bin="DOCK", to_bin="B1"), 6),
+        ("wh4", StockPutAway(wh="W", sku="S1", qty=4, from_bin="DOCK", to_bin="B1"), 6),
     ]
 
 

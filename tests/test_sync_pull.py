@@ -171,7 +171,7 @@ def test_cursors_from_another_history_are_answered_with_a_reset(
 def test_changes_made_outside_sync_reach_the_phones(
     database_url: str, client: Any, tokens: dict[str, str]
 ) -> None:
-    world = seed(database_url, status="allocated")
+    world = seed(database_url, status="allocated", runs=False)  # the test makes its own run
     admin = auth(tokens["admin"])
     rider, wh = world.phones["rider1"], world.phones["wh1"]
     o1, o2 = world.order("O1"), world.order("O2")

@@ -1,7 +1,7 @@
 // The JavaScript client against the Python reference server (sync.ReferenceServer) over a pipe:
 // lost requests, lost answers, a restored server, a poison op, a revoked phone, a re-login.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NetworkError } from "../src/sync/client.js";
+import { NetworkError, SEQ_SKIPPED } from "../src/sync/client.js";
 import { STOCK_RECEIVED } from "../src/sync/ops.js";
 import { Problem } from "../src/sync/protocol.js";
 import { PYTHON, startReferenceServer } from "./bridge.js";
@@ -154,6 +154,28 @@ describe.skipIf(!PYTHON)("against the Python reference server", () => {
     expect(await client.db.count("outbox")).toBe(9);
     const report = await syncThrough(client, network);
     expect(report.done).toBe(true);
+    const { applications } = await ref.call({ cmd: "ledger" });
+    expect(Object.values(applications).every((n) => n === 1)).toBe(true);
+    expect(await ledgerBins()).toEqual(expectedBins(payloads));
+  });
+
+  it("a re-login leaves the old device's fillers behind: they speak of its slots, not the new one's", async () => {
+    const network = { drop: null };
+    let dev = "A";
+    const client = await newClient({ dev: "A", user: "val", transport: { sync: (b) => ref.transport(dev, network).sync(b) } });
+    const payloads = [stockReceived(1), stockReceived(2)];
+    await client.record(STOCK_RECEIVED, payloads[0]);
+    await client.record(SEQ_SKIPPED, { to: 5, why: "lost" });
+    await client.record(STOCK_RECEIVED, payloads[1]);
+    network.drop = "response"; // journalled under A, the phone never heard
+    await client.sync();
+    network.drop = null;
+    dev = "B";
+    await client.useDevice("B", "val");
+    const moved = await client.db.getAll("outbox");
+    expect(moved.map((row) => [row.seq, row.op[5]])).toEqual([[1, STOCK_RECEIVED], [2, STOCK_RECEIVED]]);
+    expect((await syncThrough(client, network)).done).toBe(true);
+    expect(client.state.confirmed).toBe(2); // the duplicates filled B's slots 1-2
     const { applications } = await ref.call({ cmd: "ledger" });
     expect(Object.values(applications).every((n) => n === 1)).toBe(true);
     expect(await ledgerBins()).toEqual(expectedBins(payloads));

@@ -182,7 +182,9 @@ def _seed(conn: Connection) -> World:
         [{"code": f"480{n:010d}", "sku_id": i, "kind": "ean13"} for n, (i, _) in enumerate(skus)],
     )
     codes = [c for _, c in skus]
-    pusher = _user(conn, "pusher", "rider", None)
+    # A supervisor: the one role that may record both warehouse scans and rider facts
+    # (sync.AUTHORITY), which is what this phone mixes.
+    pusher = _user(conn, "pusher", "supervisor", None)
     pusher.work = Work("VAL", val_bins, codes)
     _run(conn, pusher, _orders(conn, shop, val, 4_000, 0))
     setup = _user(conn, "setup", "warehouse", val)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from server.clock import server_event_key
@@ -29,7 +29,7 @@ from server.db.bulk import (
     uuid_order,
 )
 from server.db.touched import touched
-from server.inventory.models import BinBalance, Reservation, StockBalance, StockMovement
+from server.inventory.models import BinBalance, BinCount, Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
 
@@ -104,6 +104,8 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
         return
     now = now or utcnow()
     server_at = server_event_key() if any(not m.at for m in movements) else ""
+    if server_at:
+        movements = [*movements, *_absorbed_by_later_counts(conn, movements, server_at)]
     deltas: dict[Key, int] = defaultdict(int)
     for m in movements:
         deltas[(m.sku_id, m.warehouse_id)] += m.qty
@@ -149,6 +151,45 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
             for m in movements
         ],
     )
+
+
+def _absorbed_by_later_counts(
+    conn: Connection, movements: Sequence[Movement], server_at: str
+) -> list[Movement]:
+    """The count rule (PROTOCOL.md R7) for the server's own movements at a bin: a bin holds its
+    latest count plus every movement after it. A phone's count keyed after this movement (its clock
+    a little ahead of ours) already saw the goods on the shelf, so the movement is offset by a count
+    correction, exactly as a phone's movement arriving after a later count is. Without it the bin's
+    end depends on whether the count or the console receipt reached the server first."""
+    binned = {(b, m.sku_id) for m in movements if not m.at and (b := m.bin_id) is not None}
+    if not binned:
+        return []
+    pairs = sorted(binned, key=lambda p: (p[0].int, p[1].int))
+    later = {
+        (r[0], r[1])
+        for r in conn.execute(
+            select(BinCount.bin_id, BinCount.sku_id).where(
+                or_(*(and_(BinCount.bin_id == b, BinCount.sku_id == s) for b, s in pairs)),
+                BinCount.counted_at > server_at,
+            )
+        ).all()
+    }
+    return [
+        Movement(
+            m.sku_id,
+            m.warehouse_id,
+            "count",
+            -m.qty,
+            reason="already in a later count",
+            ref_type=m.ref_type,
+            ref_id=m.ref_id,
+            actor=m.actor,
+            bin_id=m.bin_id,
+            at=server_at,
+        )
+        for m in movements
+        if not m.at and (m.bin_id, m.sku_id) in later
+    ]
 
 
 def _post_bins(conn: Connection, movements: Sequence[Movement], now: datetime) -> None:

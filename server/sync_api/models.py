@@ -43,6 +43,10 @@ class SyncOp(Base):
 
     Not unique on (device, seq): a device.seq_skipped filler covers seq..last_seq, and a lost op
     that turns up later is journalled in one of those slots beside it (PROTOCOL.md §3.4).
+
+    A journalled op id re-sent at the device's next slot (an outbox moved to a new device at login)
+    fills that slot with a copy: status `duplicate`, a note `copy_of` naming the original, and an
+    op_id derived from the original and the slot (PROTOCOL.md §3.2). It has no effects.
     """
 
     __tablename__ = "sync_ops"
@@ -57,7 +61,7 @@ class SyncOp(Base):
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # JSON, as the device sent it
     actor: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(16))  # applied | flagged | rejected
+    status: Mapped[str] = mapped_column(String(16))  # applied | flagged | rejected | duplicate
     notes: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[code, sentence], ...]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

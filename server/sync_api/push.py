@@ -28,11 +28,14 @@ from sqlalchemy.engine import Connection
 
 from server.auth.principal import Principal
 from server.changes.log import Head
+from server.clock import MAX_CLOCK_AHEAD_MS
 from server.db.base import utcnow
 from server.db.bulk import in_values, update_rows
 from server.db.sql import is_sqlite, upsert_rows
 from server.db.touched import restore, snapshot
 from server.db.transient import is_transient
+from server.exceptions.models import ExceptionRecord
+from server.sync_api.authority import Authorities
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
 from server.sync_api.journal import JournalView
 from server.sync_api.models import SyncDevice
@@ -42,15 +45,21 @@ from server.writes import finish
 from sync import (
     Decision,
     Flag,
+    HLCTimestamp,
     Journalled,
     MalformedOp,
     Note,
     Op,
+    OpRejected,
     OpResult,
     OpStatus,
     admit,
+    decide,
     judge,
     judge_malformed,
+    parse_payload,
+    reject,
+    wall_clock_ms,
 )
 
 
@@ -108,6 +117,11 @@ class _Batch:
         self.world = DbWorld(conn)
         self.pending = Pending()  # fast mode: everything; careful mode: what the change log needs
         self.max_hlc = ""
+        self._arrival_ms = wall_clock_ms()
+        # HLC strings are fixed-width hex: the first 12 digits compare as the milliseconds do.
+        self._clock_bound = f"{self._arrival_ms + MAX_CLOCK_AHEAD_MS:012x}"
+        self._clamped = 0
+        self._clock_flagged: set[uuid.UUID] = set()
 
     def run(self) -> BatchOutcome:
         devices = _lock_devices(self.conn, sorted({j.principal.device_id for j in self.jobs}))
@@ -119,6 +133,13 @@ class _Batch:
                 if isinstance(item, Op) and not self.journal.has(item.id):
                     wanted.add(item, job.principal.username)
         self.world.prefetch(wanted)
+        self.authority = Authorities(self.conn, self.world)
+        self.authority.prefetch(
+            (j.principal, i)
+            for j in self.jobs
+            for i in j.items
+            if isinstance(i, Op) and not self.journal.has(i.id)
+        )
         hwms = {d: s.hwm for d, s in devices.items()}
         outcomes = [self._job(job, hwms) for job in self.jobs]
         if not self.careful:
@@ -152,6 +173,8 @@ class _Batch:
                 break
             if verdict == "duplicate":
                 results.append(OpResult(item.seq, "duplicate"))
+            elif verdict == "copy":
+                results.append(self._copy(job, item, new_hwm))
             elif verdict in ("seq_taken", "unplaced"):
                 results.append(self._refuse(job, item, verdict))
             else:
@@ -184,6 +207,38 @@ class _Batch:
             self.pending.refused.append(row)
         return OpResult(0 if verdict == "unplaced" else item.seq, "rejected", [note])
 
+    def _copy(self, job: PushJob, item: Op | MalformedOp, last: int) -> OpResult:
+        """A journalled op id at the device's next slot: journal a copy there (status duplicate,
+        no effects, pointing at the original) so the slot is filled and the ops behind it follow."""
+        assert item.id is not None
+        principal = job.principal
+        device = principal.device_id
+        if isinstance(item, Op):
+            op_type, payload = item.type, item.payload
+            wall, hlc = item.wall, item.hlc
+        else:
+            op_type, payload, wall, hlc = "malformed@v1", {}, 0, "0" * 16
+        copy = Op(
+            uuid.uuid5(_COPY_IDS, f"{item.id}/{device}/{item.seq}"),
+            str(device),
+            item.seq,
+            wall,
+            hlc,
+            op_type,
+            payload,
+        )
+        info = OpInfo(copy.id, copy.dev, device, copy.seq, principal.username, principal.actor)
+        self.journal.record(device, Journalled(item.id, item.seq, last, op_type, payload))
+        note = Note("copy_of", str(item.id))
+        row = journal_row(info, copy, last, "duplicate", [note], _json(payload), self.pending.now)
+        if self.careful:
+            alone = Pending()
+            alone.journal.append(row)
+            alone.flush(self.conn, self.world)
+        else:
+            self.pending.journal.append(row)
+        return OpResult(item.seq, "duplicate")
+
     def _new(self, job: PushJob, item: Op | MalformedOp, hwm: int, new_hwm: int) -> OpResult:
         principal = job.principal
         device = principal.device_id
@@ -200,33 +255,82 @@ class _Batch:
             decision = judge_malformed(item)
         else:
             op = item
-            self.max_hlc = max(self.max_hlc, op.hlc)
-            decision = None
+            decision = self._outside_authority(principal, op)
+        # The op is journalled as sent; it is judged at a clock no later than its arrival (§6).
+        judged, extra = self._clock_checked(op, device)
+        if decision is None:
+            self.max_hlc = max(self.max_hlc, judged.hlc)
         last = max(new_hwm, op.seq) if op.seq > hwm else op.seq
         info = OpInfo(op.id, op.dev, device, op.seq, principal.username, principal.actor)
         payload = _json(op.payload)
         self.journal.record(device, Journalled(op.id, op.seq, last, op.type, op.payload))
         if not self.careful:
-            status, notes = self._judge_and_apply(op, decision, info, self.pending)
+            status, notes = self._judge_and_apply(judged, decision, info, self.pending, extra)
             self.pending.journal.append(journal_row(info, op, last, status, notes, payload, self.pending.now))
             return OpResult(op.seq, status, notes)
-        return self._careful(op, decision, info, last, payload)
+        return self._careful(op, judged, decision, info, last, payload, extra)
+
+    def _outside_authority(self, principal: Principal, op: Op) -> Decision | None:
+        """A fact its user may not record here: journalled, not applied, shown to a supervisor.
+        A payload that does not decode is rejected as it would be anyway."""
+        flag = self.authority.check(principal, op)
+        if flag is None:
+            return None
+        try:
+            parse_payload(op.type, op.payload)
+        except OpRejected as exc:
+            return reject(exc.code, exc.message)
+        return decide(flag)
+
+    def _clock_checked(self, op: Op, device: uuid.UUID) -> tuple[Op, tuple[Flag, ...]]:
+        """An op stamped beyond MAX_CLOCK_AHEAD_MS of the server's time is judged as of its arrival
+        (a phone set to next year would otherwise order its count after every movement for a
+        year), and its device is flagged once while that exception is open (PROTOCOL.md §6)."""
+        if op.type == "malformed@v1" or op.hlc[:12] <= self._clock_bound:
+            return op, ()
+        # Arrival time, counting up within the batch so the device's own ops keep their order.
+        stamped = HLCTimestamp(self._arrival_ms, self._clamped).encode()
+        self._clamped += 1
+        judged = msgspec.structs.replace(op, hlc=stamped)
+        if device in self._clock_flagged:
+            return judged, ()
+        self._clock_flagged.add(device)
+        if _clock_exception_open(self.conn, str(device)):
+            return judged, ()
+        ahead = (HLCTimestamp.parse(op.hlc).ms - self._arrival_ms) // 60_000
+        flag = Flag(
+            "device_clock_ahead",
+            f"this phone's clock is {ahead} minutes ahead of the server's: its ops are judged as of "
+            "their arrival until the phone's date and time are set right",
+        )
+        return judged, (flag,)
 
     def _judge_and_apply(
-        self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending
+        self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending, extra: tuple[Flag, ...] = ()
     ) -> tuple[OpStatus, list[Note]]:
         if decision is None:
             decision = judge(op, self.world, actor=info.actor)
             if self.world.failure is not None:
                 raise self.world.failure  # the database failed, not the op: retried or redone carefully
+        if extra and decision.outcome != "rejected":
+            decision = decide(*decision.effects, *extra)
         return apply_decision(self.world, pending, info, decision)
 
-    def _careful(self, op: Op, decision: Decision | None, info: OpInfo, last: int, payload: str) -> OpResult:
+    def _careful(
+        self,
+        op: Op,
+        judged: Op,
+        decision: Decision | None,
+        info: OpInfo,
+        last: int,
+        payload: str,
+        extra: tuple[Flag, ...],
+    ) -> OpResult:
         savepoint = self.conn.begin_nested()
         noted = snapshot(self.conn)  # what the op notes for the reactions goes if it rolls back
         try:
             pending = Pending()
-            status, notes = self._judge_and_apply(op, decision, info, pending)
+            status, notes = self._judge_and_apply(judged, decision, info, pending, extra)
             pending.journal.append(journal_row(info, op, last, status, notes, payload, pending.now))
             pending.flush(self.conn, self.world)
             savepoint.commit()
@@ -246,6 +350,20 @@ class _Batch:
         pending.flush(self.conn, self.world)
         return OpResult(op.seq, status, notes)
 
+
+def _clock_exception_open(conn: Connection, device: str) -> bool:
+    """Whether this device already has an open device_clock_ahead exception (one is enough)."""
+    rows = conn.execute(
+        select(ExceptionRecord.details).where(
+            ExceptionRecord.kind == "device_clock_ahead", ExceptionRecord.status == "open"
+        )
+    ).scalars()
+    return any(d.get("device") == device for d in rows)
+
+
+# Journal ids of copies (PROTOCOL.md §3.2): derived from the original id and the slot, so a
+# repeated request derives the same one.
+_COPY_IDS = uuid.UUID("6f0c7d1e-2b8a-4d35-9e61-0b6a3c5d7e90")
 
 # admit() only asks whether an op with this id exists; any Journalled stands for "yes".
 _SEEN = Journalled(uuid.UUID(int=0), 0, 0, "", {})

@@ -379,18 +379,25 @@ class DbWorld:
         bid = self.bins.get((wid, code))
         if bid is None:
             bid = new_id()
-            self.bins[(wid, code)] = bid
             zone = "staging" if code == STAGING else ""
-            self.created_bins.append(
-                {
-                    "id": bid,
-                    "warehouse_id": wid,
-                    "code": code,
-                    "zone": zone,
-                    "active": True,
-                    "created_at": utcnow(),
-                }
-            )
+            row = {
+                "id": bid,
+                "warehouse_id": wid,
+                "code": code,
+                "zone": zone,
+                "active": True,
+                "created_at": utcnow(),
+            }
+            if self.pg:
+                # Another server process may be creating the same bin right now: insert at once and
+                # take whichever row won, instead of failing at flush and redoing the batch.
+                self.conn.execute(postgresql.insert(Bin).values(row).on_conflict_do_nothing())
+                bid = self.conn.execute(
+                    select(Bin.id).where(Bin.warehouse_id == wid, Bin.code == code)
+                ).scalar_one()
+            else:
+                self.created_bins.append(row)  # SQLite has one writer: no race; written at flush
+            self.bins[(wid, code)] = bid
         return bid
 
     def moved(self, key: Key, qty: int, at: str) -> None:

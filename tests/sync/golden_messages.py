@@ -54,6 +54,7 @@ from sync import (  # noqa: E402  (the path line above lets this run as a script
 
 OUT = ROOT / "fixtures" / "protocol"
 DEV = "0b7e3a52-5c1d-4f0e-9a57-2f4c8e1d6b90"  # a device id as the server issues them
+NEW_DEV = "5d2e8c14-7a3b-4c6f-8e90-1b2c3d4e5f60"  # the same phone after logging in again
 EPOCH = "3f9c2a71"
 WALL = 1_767_258_000_000  # 2026-01-01T09:00:00Z, 17:00 in Manila
 V = PROTOCOL_VERSION
@@ -157,6 +158,26 @@ def messages() -> dict[str, tuple[str, str, msgspec.Struct]]:
                 pos=f"{EPOCH}:48230",
                 hlc=hlc,
                 res=[OpResult(1, "applied"), OpResult(2, "duplicate"), OpResult(3, "flagged", [flagged])],
+            ),
+        ),
+        "push_request_moved": (
+            "PushRequest",
+            "After a new login on the same phone (new device id): the old device's unconfirmed "
+            "ops keep their ids and take the new device's seqs 1-3. The server had journalled the "
+            "first two under the old device.",
+            PushRequest(v=V, ops=[msgspec.structs.replace(o, dev=NEW_DEV) for o in ops]),
+        ),
+        "push_response_moved": (
+            "PushResponse",
+            "The two ops already journalled are answered duplicate and fill seqs 1-2 of the new "
+            "device (never applied twice); the third is judged. hwm 3: nothing waits behind a gap.",
+            PushResponse(
+                v=V,
+                ep=EPOCH,
+                hwm=3,
+                pos=f"{EPOCH}:48231",
+                hlc=hlc,
+                res=[OpResult(1, "duplicate"), OpResult(2, "duplicate"), OpResult(3, "flagged", [flagged])],
             ),
         ),
         "push_response_gap": (

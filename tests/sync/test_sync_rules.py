@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import pytest
@@ -46,6 +46,7 @@ from sync import (
     judge,
     judge_malformed,
     op_type_of,
+    server_movement,
 )
 from sync._reference import _Order  # the reference ledger's order row: test set-up only
 
@@ -232,9 +233,16 @@ def test_an_older_count_arriving_late_changes_nothing() -> None:
     assert not [e for e in d.effects if isinstance(e, StockDelta)]
 
 
-def _scenario() -> list[Op]:
+class ConsoleReceipt(NamedTuple):
+    """Stock received at the console: a server movement keyed `HLC~server` (R7 covers it too)."""
+
+    qty: int
+    ms: int
+
+
+def _scenario() -> list[Op | ConsoleReceipt]:
     return [
-        make_op(recv(10), dev="R", ms=1),
+        ConsoleReceipt(10, ms=1),
         make_op(pick(2), dev="B", ms=2),
         make_op(count(7, expected=10), dev="A", ms=3),  # A is off by one: a unit went missing
         make_op(pick(1), dev="B", ms=4),
@@ -251,7 +259,12 @@ def test_counts_and_movements_give_the_same_bin_in_every_arrival_order() -> None
     for order in itertools.permutations(range(len(ops))):
         w = world(O1=("allocated", 0))
         for i in order:
-            run(w, ops[i])
+            step = ops[i]
+            if isinstance(step, ConsoleReceipt):
+                at = event_key(HLCTimestamp(step.ms, 0).encode(), "server")
+                w.apply(f"console-{step.ms}", server_movement(w, "W", "B1", "S1", step.qty, "receive", at))
+            else:
+                run(w, step)
         assert w.bin_qty("W", "B1", "S1") == 6, order
         assert w.bin_qty("W", STAGING, "S1") == 6
         assert w.bin_qty("W", "DOCK", "S1") == -4

@@ -18,10 +18,10 @@ import {
   encodeRequest,
   makeNote,
   makeOp,
-  opDevice,
   opRecordedAt,
   opRenumbered,
   opSeq,
+  opType,
   Problem,
   resultNotes,
   resultSeq,
@@ -97,8 +97,9 @@ export class SyncClient {
 
   /**
    * A login on this phone registered a new device. Unsent ops of the same user move into the new
-   * device's sequence with their ids unchanged, so an op the server already has is answered
-   * `duplicate`, never applied twice; another user's unsent ops are held until that user logs in.
+   * device's sequence with their ids unchanged (PROTOCOL.md §1.1), so an op the server already has
+   * is answered `duplicate` and fills its slot, never applied twice; another user's unsent ops are
+   * held until that user logs in. Fillers stay behind: they declared the old device's slots lost.
    */
   async useDevice(id, user) {
     if (this.device?.id === id) return;
@@ -123,6 +124,7 @@ export class SyncClient {
     adopt.sort((a, b) => opSeq(a.op) - opSeq(b.op));
     let seq = 1;
     for (const row of adopt) {
+      if (opType(row.op) === SEQ_SKIPPED) continue;
       await outbox.put({ seq, op: opRenumbered(row.op, id, seq), rec: row.rec, user });
       seq += 1;
     }
@@ -241,11 +243,9 @@ export class SyncClient {
       report.resets += 1;
     }
     state.epoch = r.ep;
-    const duplicates = await this._takeResults(tx, r.res);
+    await this._takeResults(tx, r.res);
     await this._takeHwm(tx, state, r.hwm);
-    const elsewhere = [...duplicates].filter((seq) => seq > r.hwm);
-    if (elsewhere.length) await this._closeUp(tx, r.hwm, elsewhere);
-    else if (r.resume_from !== null) await this._resume(tx, state, r.resume_from);
+    if (r.resume_from !== null) await this._resume(tx, state, r.resume_from);
     if (batch.length === state.batch && state.batch < this.maxBatch) {
       state.batch = Math.min(this.maxBatch, state.batch * 2);
     }
@@ -283,19 +283,16 @@ export class SyncClient {
 
   async _takeResults(tx, results) {
     const outbox = tx.objectStore("outbox");
-    const duplicates = new Set();
     for (const result of results) {
       const seq = resultSeq(result);
       const st = resultStatus(result);
       const row = seq ? await outbox.get(seq) : undefined;
       if (!row) continue; // already confirmed by an earlier answer
-      if (st === "duplicate") duplicates.add(seq);
       if (st === "flagged" || st === "rejected") {
         await tx.objectStore("notices").add({ seq, op: row.op, st, notes: resultNotes(result), at: this.now() });
       }
       await this._confirm(tx, row, st);
     }
-    return duplicates;
   }
 
   async _confirm(tx, row, st) {
@@ -315,26 +312,6 @@ export class SyncClient {
       cursor = await cursor.continue();
     }
     await trimRetained(tx, this.retain, this.retainMs, this.now());
-  }
-
-  /**
-   * Ops answered `duplicate` above the hwm are held by the server under another device (uploaded
-   * before a re-login on this phone): they are done, but their slots here are still free. Nothing
-   * of this device above the hwm is journalled, so the ops behind them move down to close the gap.
-   */
-  async _closeUp(tx, hwm, elsewhere) {
-    const outbox = tx.objectStore("outbox");
-    for (const seq of elsewhere) await tx.objectStore("retained").delete(seq);
-    const rows = await outbox.getAll(IDBKeyRange.lowerBound(hwm, true));
-    let seq = hwm + 1;
-    for (const row of rows) {
-      await outbox.delete(row.seq);
-      await outbox.put({ ...row, seq, op: opRenumbered(row.op, opDevice(row.op), seq) });
-      seq += 1;
-    }
-    const meta = tx.objectStore("meta");
-    this.device = { ...(await meta.get("device")), nextSeq: seq };
-    await meta.put(this.device, "device");
   }
 
   async _resume(tx, state, from) {
