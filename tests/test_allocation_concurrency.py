@@ -56,7 +56,8 @@ def test_last_units_are_reserved_exactly_once(database_url: str, tokens: dict[st
 
         with ThreadPoolExecutor(max_workers=24) as pool:
             codes = list(pool.map(buy, range(BUYERS)))
-    assert set(codes) == {201}, codes
+    # A new order is 201; the duplicate delivered at the same moment is 200 (unchanged).
+    assert set(codes) <= {200, 201} and 201 in codes, codes
     reserved, on_hand, statuses, ledger_ok = run(_state(database_url))
     distinct_orders = len({f"RACE-{i // 2}" if i % 4 < 2 else f"RACE-{i}" for i in range(BUYERS)})
     assert sum(statuses.values()) == distinct_orders
