@@ -218,8 +218,19 @@ def verify(repair: bool) -> None:
     help="ingest, sync: a PostgreSQL server (postgresql+asyncpg://user@host/db) to create a database of "
     "their own on, dropped after the run; default a fresh SQLite file",
 )
-def bench(name: str, duration: int, connections: int, workers: int, database_url: str | None) -> None:
+@click.option(
+    "--runs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="ingest, sync: run N times; the last line then holds the median of each figure and its range",
+)
+def bench(
+    name: str, duration: int, connections: int, workers: int, database_url: str | None, runs: int
+) -> None:
     """Run a benchmark; the last line printed is one JSON object with its figures."""
+    from server.bench.runs import repeat
+
     # The benchmarks are part of the installed package (server/bench/); only `pwa` needs the
     # source checkout, for the phone app's build and Playwright.
     if name == "pwa":
@@ -236,11 +247,29 @@ def bench(name: str, duration: int, connections: int, workers: int, database_url
         from server.bench import sync
 
         # --duration: seconds of the 500-phone phase
-        sync.main(duration=duration, workers=workers, database_url=database_url)
+        repeat(
+            lambda: sync.main(duration=duration, workers=workers, database_url=database_url),
+            runs,
+            [
+                ("push_ops_per_s", "push (ops/s)"),
+                ("pull_changes_per_s", "pull (changes/s)"),
+                ("concurrent_p99_ms", "500 phones p99 (ms)"),
+            ],
+        )
         return
     from server.bench import ingest
 
-    ingest.main(duration=duration, connections=connections, workers=workers, database_url=database_url)
+    repeat(
+        lambda: ingest.main(
+            duration=duration, connections=connections, workers=workers, database_url=database_url
+        ),
+        runs,
+        [
+            ("orders_per_s", "single-order ingest (orders/s)"),
+            ("p99_ms", "single-order p99 (ms)"),
+            ("bulk_orders_per_s", "bulk ingest (orders/s)"),
+        ],
+    )
 
 
 if __name__ == "__main__":
