@@ -4,6 +4,7 @@ an app client, and logged-in callers for each role."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import uuid
@@ -30,6 +31,10 @@ PG_URL = os.environ.get("BODEGA_TEST_POSTGRES_URL", "")
 PG_SKIP_REASON = "PostgreSQL tests need BODEGA_TEST_POSTGRES_URL (CI sets it)"
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# The hot paths (ingestion, sync pushes) also run through the SQLite writer process, as `bodega serve`
+# runs them; every other test uses the in-process writer thread (BODEGA_WRITER_PROCESS=0 above).
+WRITER_PROCESS = "sqlite, writer process"
+HOT_BACKENDS = ["sqlite", WRITER_PROCESS, pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _sync_url(url: str) -> str:
@@ -79,10 +84,9 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A freshly migrated, empty database on each backend."""
-    if request.param == "sqlite":
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> str:
+    """A freshly migrated, empty database on this backend."""
+    if backend.startswith("sqlite"):
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "bodega.db"
         shutil.copy(template, path)
@@ -90,6 +94,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_server_url")
     _truncate_postgres(url)
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database on each backend."""
+    return fresh_database(request, tmp_path, request.param)
+
+
+@pytest.fixture
+def writer_process() -> bool:
+    """Whether the app under test runs its hot writes in the SQLite writer process (see HOT_BACKENDS)."""
+    return False
 
 
 @pytest.fixture
@@ -131,13 +147,14 @@ def tokens(database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(database_url: str) -> Iterator[Any]:
+def client(database_url: str, writer_process: bool) -> Iterator[Any]:
     from litestar.testing import TestClient
 
     from server.app import create_app
     from server.settings import load_settings
 
-    app = create_app(load_settings(database_url=database_url, secret_key="test-secret", log_level="WARNING"))
+    settings = load_settings(database_url=database_url, secret_key="test-secret", log_level="WARNING")
+    app = create_app(dataclasses.replace(settings, writer_process=writer_process))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -151,3 +168,12 @@ def admin(client: Any, tokens: dict[str, str]) -> Any:
     """The test client with the admin's token set on every request."""
     client.headers.update(auth(tokens["admin"]))
     return client
+
+
+def hot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """`database_url` for the hot-path modules, which declare it with `params=HOT_BACKENDS`."""
+    return fresh_database(request, tmp_path, request.param)
+
+
+def runs_writer_process(request: pytest.FixtureRequest) -> bool:
+    return request.node.callspec.params.get("database_url") == WRITER_PROCESS

@@ -2,5 +2,5 @@
 (floor), and the phone app in Chromium (pwa, which needs the source checkout's build).
 
 Installed with the package, so `bodega bench` runs from a wheel; the wrk scripts (*.lua) are
-package data. The browser tests share the PWA bench's site and browser helpers (tests/pwa_kit.py).
+package data. The browser tests share the PWA bench's site and browser helpers (tests/kit/pwa.py).
 """

@@ -4,7 +4,7 @@ SQLAlchemy's per-row parameter processing costs more than SQLite itself when a g
 writes hundreds of rows. On SQLite these helpers encode values exactly as SQLAlchemy's column
 types would store them (UUID as 32 hex digits, UTC timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff',
 JSON text, booleans as 0/1) and hand the rows to the driver's executemany with one constant
-statement. On PostgreSQL they are ordinary SQLAlchemy Core statements. tests/test_bulk.py checks
+statement. On PostgreSQL they are ordinary SQLAlchemy Core statements. tests/db/test_bulk.py checks
 that rows written here read back through the ORM exactly as rows written by the ORM do.
 """
 

@@ -1,14 +1,13 @@
-"""Test helpers for the sync engine: a simulated flaky network, deterministic ids and clocks,
-and an independent model of what the ledger must hold once every op has been applied once.
+"""Test helpers for the sync engine: the fault network in front of the reference server,
+deterministic ids and clocks, and an independent model of what the ledger must hold once every op
+has been applied once.
 
-Named sync_testkit (not helpers) because tests/ has no __init__.py: module names are global.
+Named sync_testkit (not helpers) because tests/sync/ has no __init__.py: module names are global.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -25,13 +24,13 @@ from sync import (
     ReferenceServer,
     SyncRequest,
     SyncResponse,
-    TransportError,
     decode,
     encode,
     event_key,
     gzip_body,
     parse_payload,
 )
+from tests.kit.faults import Network
 
 
 def ids(prefix: int) -> Callable[[], uuid.UUID]:
@@ -54,35 +53,17 @@ class SimClock:
 
 
 @dataclass
-class Faults:
-    """Probabilities of what the network does to one request."""
+class Net(Network):
+    """The fault network (tests/kit/faults.py) in front of the reference server, through the wire
+    format both ways, as the real server's endpoint will see it."""
 
-    drop_request: float = 0.0  # the server never sees it
-    drop_response: float = 0.0  # the server applied it; the phone never hears back
-    duplicate: float = 0.0  # the server gets it twice (a retrying proxy)
-    delay: float = 0.0  # held in the network, delivered later (reordered), phone times out
-
-    @classmethod
-    def none(cls) -> Faults:
-        return cls()
-
-
-@dataclass
-class Net:
-    server: ReferenceServer
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
-    faults: Faults = field(default_factory=Faults)
-    partitioned: set[str] = field(default_factory=set[str])
-    delayed: list[tuple[str, SyncRequest]] = field(default_factory=list[tuple[str, SyncRequest]])
+    server: ReferenceServer = field(default_factory=ReferenceServer)
     bytes_up: int = 0
     bytes_down: int = 0
     requests: int = 0
 
-    def transport(self, device: str) -> FlakyTransport:
-        return FlakyTransport(self, device)
-
-    def deliver(self, device: str, request: SyncRequest, fmt: Format = "msgpack") -> SyncResponse:
-        """Through the wire format, both ways: what the real server's endpoint will do."""
+    def deliver(self, device: str, request: SyncRequest) -> SyncResponse:
+        fmt: Format = "msgpack" if self.rng.random() < 0.5 else "json"
         body = gzip_body(encode(request, fmt))
         self.bytes_up += len(body)
         self.requests += 1
@@ -102,45 +83,8 @@ class Net:
             data = gzip.decompress(data)
         return decode(data, SyncResponse, fmt)
 
-    def replay_delayed(self, count: int | None = None) -> int:
-        """Deliver held requests (in a shuffled order): their answers go nowhere."""
-        self.rng.shuffle(self.delayed)
-        n = len(self.delayed) if count is None else min(count, len(self.delayed))
-        batch, self.delayed = self.delayed[:n], self.delayed[n:]
-        for device, request in batch:
-            with contextlib.suppress(ProtocolError):  # e.g. a revoked device: answer goes nowhere
-                self.deliver(device, request)
-        return len(batch)
-
-
-@dataclass
-class FlakyTransport:
-    net: Net
-    device: str
-    blob_failures: int = 0
-
-    def sync(self, request: SyncRequest, /) -> SyncResponse:
-        net, f = self.net, self.net.faults
-        if self.device in net.partitioned:
-            raise TransportError("no signal")
-        if net.rng.random() < f.drop_request:
-            raise TransportError("request lost")
-        if net.rng.random() < f.delay:
-            net.delayed.append((self.device, request))
-            raise TransportError("timed out (request still in the network)")
-        fmt: Format = "msgpack" if net.rng.random() < 0.5 else "json"
-        response = net.deliver(self.device, request, fmt)
-        if net.rng.random() < f.duplicate:
-            net.deliver(self.device, request, fmt)
-        if net.rng.random() < f.drop_response:
-            raise TransportError("response lost")
-        return response
-
-    def put_blob(self, blob_id: str, data: bytes, /) -> None:
-        if self.device in self.net.partitioned or self.blob_failures:
-            self.blob_failures = max(0, self.blob_failures - 1)
-            raise TransportError("upload failed")
-        self.net.server.put_blob(blob_id, data)
+    def store_blob(self, device: str, blob_id: str, data: bytes) -> None:
+        self.server.put_blob(blob_id, data)
 
 
 # -- an independent model of the ledger ------------------------------------------------------------

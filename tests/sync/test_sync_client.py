@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from sync_testkit import Faults, Net, SimClock, ids
+from sync_testkit import Net, SimClock, ids
 
 from sync import (
     HLC,
@@ -21,6 +21,7 @@ from sync import (
     SyncResponse,
     TransportError,
 )
+from tests.kit.faults import Faults
 
 SCOPES = {"wh1": ["wh:W", "orders"], "wh2": ["wh:W"], "rider": ["cash:rider", "orders", "exceptions"]}
 
@@ -34,7 +35,7 @@ def setup(seed: int = 0, faults: Faults | None = None) -> tuple[ReferenceServer,
         clock=HLC(clock.reader(), max_forward_ms=300_000),
         new_epoch=lambda: next(epochs),
     )
-    return srv, Net(srv, random.Random(seed), faults or Faults()), clock
+    return srv, Net(server=srv, rng=random.Random(seed), faults=faults or Faults()), clock
 
 
 def device(net: Net, clock: SimClock, name: str, prefix: int, **kw: object) -> Client:

@@ -17,7 +17,7 @@ import msgspec
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-from sync_testkit import Faults, Net, SimClock, ids, model_ledger
+from sync_testkit import Net, SimClock, ids, model_ledger
 
 from sync import (
     HLC,
@@ -36,6 +36,7 @@ from sync import (
     StockReceived,
     StockShortPicked,
 )
+from tests.kit.faults import FAULT_PROFILES, Faults
 
 SOAK = os.environ.get("BODEGA_SOAK") == "1"
 
@@ -53,15 +54,6 @@ SKEW = {"wh1": 0, "wh2": -45_000, "rider1": 30_000, "rider2": -5_000, "sup": 0} 
 ORDERS = [f"O{i}" for i in range(1, 6)]
 BINS = ["B1", "B2", "B3"]
 SKUS = ["S1", "S2"]
-
-FAULT_PROFILES = [
-    Faults(),
-    Faults(drop_request=0.5),
-    Faults(drop_response=0.5),
-    Faults(duplicate=0.5),
-    Faults(delay=0.5),
-    Faults(drop_request=0.2, drop_response=0.2, duplicate=0.2, delay=0.2),
-]
 
 qty = st.integers(1, 6)
 bins, skus, orders = st.sampled_from(BINS), st.sampled_from(SKUS), st.sampled_from(ORDERS)
@@ -116,7 +108,7 @@ class PhonesAndServer(RuleBasedStateMachine):
             clock=HLC(self.clock.reader(), max_forward_ms=300_000),
             new_epoch=lambda: f"ep{next(epochs)}",
         )
-        self.net = Net(self.server, random.Random(0))
+        self.net = Net(server=self.server, rng=random.Random(0))
         self.phones = {
             name: Client(
                 name,
