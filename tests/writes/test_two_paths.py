@@ -48,7 +48,7 @@ from sync import (
     wall_clock_ms,
 )
 from tests.conftest import _seed_role_users, _truncate_postgres, auth, postgres_database, run
-from tests.kit.sync import Phone, add_phone, connect, ledger_ok, op_for, post
+from tests.kit.sync import Phone, add_phone, connect, ledger_ok, op_for, post, put_on_run
 from tests.kit.world import order_payload, seed_world
 
 BIN = "A-01-01"
@@ -134,6 +134,13 @@ class World:
         return result
 
     # -- reading the outcome back --------------------------------------------------------------
+
+    def on_run(self, *external_ids: str) -> None:
+        """These orders become stops of the rider's run: what lets the rider record facts about them
+        (sync.AUTHORITY)."""
+        with connect(self.url) as conn:
+            put_on_run(conn, HOLDER, [self.id_of(e) for e in external_ids])
+            conn.commit()
 
     def id_of(self, external_id: str) -> uuid.UUID:
         with connect(self.url) as conn:
@@ -442,6 +449,7 @@ def test_cancelling_by_status_or_by_a_cancelled_version_lets_a_held_order_throug
 def _shipped(world: World) -> None:
     _packed(world)
     world.status("A-1", "shipped")
+    world.on_run("A-1")
 
 
 def _attempt(
@@ -487,7 +495,11 @@ def test_a_failed_attempt_then_a_delivery_then_a_second_delivery(worlds: tuple[W
 
 
 def test_a_delivery_of_a_packed_parcel_walks_it_through_shipped(worlds: tuple[World, World]) -> None:
-    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _packed)
+    def setup(world: World) -> None:
+        _packed(world)
+        world.on_run("A-1")
+
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, setup)
     _attempt(rest, phone, "delivered")
     out = assert_same(rest, phone)
     assert out.history["A-1"][-2:] == [("packed", "shipped"), ("shipped", "delivered")]
@@ -515,6 +527,7 @@ def test_cash_that_does_not_match_or_comes_for_a_cancelled_order(worlds: tuple[W
     def setup(world: World) -> None:
         _shipped(world)
         assert world.order("C-1", [("CASE-BLK", 1)]) == "allocated"
+        world.on_run("C-1")  # the buyer cancelled after the rider set out with it
         world.status("C-1", "cancelled")
 
     rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, setup)
