@@ -170,10 +170,16 @@ def admin(client: Any, tokens: dict[str, str]) -> Any:
     return client
 
 
-def hot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """`database_url` for the hot-path modules, which declare it with `params=HOT_BACKENDS`."""
-    return fresh_database(request, tmp_path, request.param)
+def hot_path_fixtures() -> tuple[Any, Any]:
+    """`database_url` and `writer_process` for a hot-path module: on SQLite its tests run twice,
+    once through the writer process. In the module: `database_url, writer_process = hot_path_fixtures()`."""
 
+    @pytest.fixture(params=HOT_BACKENDS, name="database_url")
+    def hot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+        return fresh_database(request, tmp_path, request.param)
 
-def runs_writer_process(request: pytest.FixtureRequest) -> bool:
-    return request.node.callspec.params.get("database_url") == WRITER_PROCESS
+    @pytest.fixture(name="writer_process")
+    def hot_writer_process(request: pytest.FixtureRequest) -> bool:
+        return bool(request.node.callspec.params.get("database_url") == WRITER_PROCESS)
+
+    return hot_database_url, hot_writer_process

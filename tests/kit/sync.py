@@ -29,7 +29,7 @@ from server.inventory.models import Bin, StockMovement, Warehouse
 from server.orders.models import Order
 from server.sync_api.models import SyncOp
 from server.verify import verify
-from sync import HLC, Client, Op, PullResponse
+from sync import HLC, Client, Op, PullResponse, PushResponse
 from sync.http import HttpTransport
 from tests.conftest import _sync_url
 
@@ -257,6 +257,20 @@ def post(
         sent["Content-Encoding"] = "gzip"
     sent.update(headers or {})
     return http.post(f"/sync/v1/{endpoint}", content=data, headers=sent)
+
+
+def push(http: httpx.Client, phone: Phone, *ops: Op) -> PushResponse:
+    """One push as this phone (JSON), which must be answered 200."""
+    from sync import PushRequest, decode
+
+    response = post(http, phone, PushRequest(v=1, ops=list(ops)), endpoint="push")
+    assert response.status_code == 200, response.text
+    return decode(response.content, PushResponse, "json")
+
+
+def results(answer: PushResponse) -> list[tuple[int, str]]:
+    """(seq, status) of each op's result."""
+    return [(r.seq, r.st) for r in answer.res]
 
 
 def pull(http: httpx.Client, phone: Phone, cur: str | None = None, lim: int = 0) -> PullResponse:

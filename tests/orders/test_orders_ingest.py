@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from server.db import Database
-from tests.conftest import HOT_BACKENDS, hot_database_url, run, runs_writer_process
+from tests.conftest import hot_path_fixtures, run
 from tests.kit.world import order_payload, seed_world, stock_of, verify_report
 
-
 # The hot path: on SQLite also through the writer process, as `bodega serve` runs it.
-@pytest.fixture(params=HOT_BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return hot_database_url(request, tmp_path)
-
-
-@pytest.fixture
-def writer_process(request: pytest.FixtureRequest) -> bool:
-    return runs_writer_process(request)
+database_url, writer_process = hot_path_fixtures()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from server.exceptions.models import ExceptionRecord
 from server.sync_api.models import SyncOp
-from sync import HLCTimestamp, PushRequest, PushResponse, StockCounted, StockReceived, decode, wall_clock_ms
-from tests.kit.sync import Phone, SyncWorld, bins_by_code, connect, op_for, post, seed
+from sync import HLCTimestamp, StockCounted, StockReceived, wall_clock_ms
+from tests.kit.sync import SyncWorld, bins_by_code, connect, op_for, push, seed
 
 YEAR_MS = 365 * 86_400_000
 
@@ -20,12 +20,6 @@ YEAR_MS = 365 * 86_400_000
 @pytest.fixture
 def world(database_url: str) -> SyncWorld:
     return seed(database_url)
-
-
-def push(http: Any, phone: Phone, *ops: Any) -> PushResponse:
-    response = post(http, phone, PushRequest(v=1, ops=list(ops)), endpoint="push")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PushResponse, "json")
 
 
 def stamp(ms: int) -> str:

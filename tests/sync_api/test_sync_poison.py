@@ -16,22 +16,19 @@ from server.sync_api import effects as sync_effects
 from sync import (
     RULES,
     CashCollected,
-    PushRequest,
-    PushResponse,
     RemittanceHandedIn,
     StockPutAway,
     StockReceived,
-    decode,
 )
 from tests.kit.sync import (
-    Phone,
     SyncWorld,
     bins_by_code,
     cash_by_holder,
     connect,
     ledger_ok,
     op_for,
-    post,
+    push,
+    results,
     seed,
 )
 
@@ -43,16 +40,6 @@ def world(database_url: str) -> SyncWorld:
 
 def recv(qty: int = 1, bin: str = "B1") -> StockReceived:
     return StockReceived(wh="W", bin=bin, sku="S1", qty=qty)
-
-
-def push(client: Any, phone: Phone, *ops: Any) -> PushResponse:
-    response = post(client, phone, PushRequest(v=1, ops=list(ops)), endpoint="push")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PushResponse, "json")
-
-
-def results(answer: PushResponse) -> list[tuple[int, str]]:
-    return [(r.seq, r.st) for r in answer.res]
 
 
 def test_a_crashing_rule_is_quarantined_and_the_ops_behind_it_go_through(

@@ -4,7 +4,6 @@ id and by slot, clashes, gaps, fillers, lost ops turning up), poison ops, and du
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,11 +15,9 @@ from sync import (
     PushResponse,
     SeqSkipped,
     StockReceived,
-    decode,
 )
-from tests.conftest import HOT_BACKENDS, hot_database_url, runs_writer_process
+from tests.conftest import hot_path_fixtures
 from tests.kit.sync import (
-    Phone,
     SyncWorld,
     bins_by_code,
     connect,
@@ -28,19 +25,13 @@ from tests.kit.sync import (
     ledger_ok,
     op_for,
     post,
+    push,
+    results,
     seed,
 )
 
-
 # The hot path: on SQLite also through the writer process, as `bodega serve` runs it.
-@pytest.fixture(params=HOT_BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return hot_database_url(request, tmp_path)
-
-
-@pytest.fixture
-def writer_process(request: pytest.FixtureRequest) -> bool:
-    return runs_writer_process(request)
+database_url, writer_process = hot_path_fixtures()
 
 
 @pytest.fixture
@@ -50,16 +41,6 @@ def world(database_url: str) -> SyncWorld:
 
 def recv(qty: int = 1, bin: str = "B1") -> StockReceived:
     return StockReceived(wh="W", bin=bin, sku="S1", qty=qty)
-
-
-def push(client: Any, phone: Phone, *ops: Any) -> PushResponse:
-    response = post(client, phone, PushRequest(v=1, ops=list(ops)), endpoint="push")
-    assert response.status_code == 200, response.text
-    return decode(response.content, PushResponse, "json")
-
-
-def results(answer: PushResponse) -> list[tuple[int, str]]:
-    return [(r.seq, r.st) for r in answer.res]
 
 
 def test_duplicates_by_id_and_by_slot_are_answered_never_applied(world: SyncWorld, client: Any) -> None:
