@@ -150,7 +150,8 @@ class Database:
         return done
 
     async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a synchronous reader fn(conn, *args) (used by checks that share code with writers)."""
+        """Run a synchronous reader fn(conn, *args): services share their helpers between reads and
+        writes this way (a Session on conn reads as ORM, server/db/orm.py)."""
         async with self.reader.connect() as conn:
             return await conn.run_sync(fn, *args)
 
