@@ -33,35 +33,38 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}: {settings.database_url}")
 
 
-@db.command("restored")
-def db_restored() -> None:
-    """After restoring a backup: start a new sync history (epoch). Every phone is told to reset: it
-    uploads again what the backup lost and downloads its data afresh."""
+def _new_history(conn: Any) -> tuple[str, str]:
+    """A new sync epoch, recorded in the audit log: (the old epoch, the new one)."""
     from sqlalchemy import insert
 
     from server.audit.models import AuditEntry
     from server.changes.log import read_head, start_new_epoch
-    from server.db import Database
     from server.db.base import utcnow
 
-    def new_history(conn: Any) -> tuple[str, str]:
-        before = read_head(conn)
-        epoch = start_new_epoch(conn)
-        old = before.epoch if before is not None else ""
-        conn.execute(
-            insert(AuditEntry).values(
-                action="sync.new_epoch",
-                actor="cli:db restored",
-                details={"from": old, "to": epoch},
-                at=utcnow(),
-            )
+    before = read_head(conn)
+    epoch = start_new_epoch(conn)
+    old = before.epoch if before is not None else ""
+    conn.execute(
+        insert(AuditEntry).values(
+            action="sync.new_epoch",
+            actor="cli:db restored",
+            details={"from": old, "to": epoch},
+            at=utcnow(),
         )
-        return old, epoch
+    )
+    return old, epoch
+
+
+@db.command("restored")
+def db_restored() -> None:
+    """After restoring a backup: start a new sync history (epoch). Every phone is told to reset: it
+    uploads again what the backup lost and downloads its data afresh."""
+    from server.db import Database
 
     async def run() -> tuple[str, str]:
         database = Database(load_settings().database_url, finish=finish)
         try:
-            return await database.run_write(new_history)
+            return await database.run_write(_new_history)
         finally:
             await database.dispose()
 
@@ -167,40 +170,40 @@ def user_create(username: str, role: str, full_name: str, warehouse: str | None,
     click.echo(f"created {created.role} {created.username}")
 
 
+def _verify(conn: Any, repair: bool) -> tuple[list[str], int]:
+    """`bodega verify` in one transaction: what to print, and the exit code."""
+    from server import verify as checks
+
+    report = checks.verify(conn)
+    lines = [f"DRIFT {drift}" for drift in report.drift]
+    lines += [f"ORPHAN {orphan}" for orphan in report.orphan_reservations]
+    lines += [f"DRIFT {problem}" for problem in report.sync]
+    lines += [f"BROKEN {problem}" for problem in report.broken]
+    if report.ok:
+        return [*lines, f"ok: {report.balances_checked} balances match the ledger"], 0
+    if repair:
+        fixed = checks.repair(conn, report, "cli:verify --repair")
+        lines.append(f"repaired {fixed} balance rows from the ledger (audit log: verify.repair)")
+    return lines, 1
+
+
 @main.command()
 @click.option(
     "--repair", is_flag=True, help="rewrite drifted balances from the ledger (recorded in the audit log)"
 )
 def verify(repair: bool) -> None:
     """Recompute every stock balance from the ledger; exit 1 if anything drifted."""
-    from server import verify as checks
     from server.db import Database
 
     async def run() -> int:
         database = Database(load_settings().database_url, finish=finish)
         try:
-
-            def check(conn: Any) -> int:
-                report = checks.verify(conn)
-                for drift in report.drift:
-                    click.echo(f"DRIFT {drift}")
-                for orphan in report.orphan_reservations:
-                    click.echo(f"ORPHAN {orphan}")
-                for problem in report.sync:
-                    click.echo(f"DRIFT {problem}")
-                for problem in report.broken:
-                    click.echo(f"BROKEN {problem}")
-                if report.ok:
-                    click.echo(f"ok: {report.balances_checked} balances match the ledger")
-                    return 0
-                if repair:
-                    fixed = checks.repair(conn, report, "cli:verify --repair")
-                    click.echo(f"repaired {fixed} balance rows from the ledger (audit log: verify.repair)")
-                return 1
-
-            return await database.run_write(check)
+            lines, code = await database.run_write(_verify, repair)
         finally:
             await database.dispose()
+        for line in lines:
+            click.echo(line)
+        return code
 
     sys.exit(asyncio.run(run()))
 

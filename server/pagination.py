@@ -1,7 +1,8 @@
 """Lists: the limit/offset query parameters, the Page every list answers with, and safe URL text.
 
 A list handler declares `dependencies=PAGINATION` and takes `page: NamedDependency[PageParams]`;
-its service runs the filtered select through `fetch_page` and answers `page.of(items, total)`.
+its service runs the filtered select through `fetch_page` (in `Database.run_read`) and answers
+`page.of(items, total)`.
 Path keys are `UrlKey` and optional text filters `TextFilter`.
 """
 
@@ -13,7 +14,7 @@ from litestar.di import Provide
 from litestar.params import PathParameter, QueryParameter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.errors import FieldError, InvalidInput
 
@@ -62,13 +63,13 @@ def page_params(
 PAGINATION = {"page": Provide(page_params, sync_to_thread=False)}
 
 
-async def fetch_page(session: AsyncSession, stmt: Select[R], page: PageParams) -> tuple[Sequence[R], int]:
+def fetch_page(session: Session, stmt: Select[R], page: PageParams) -> tuple[Sequence[R], int]:
     """One page of a single-entity select, and how many rows match in all.
 
     The select must have a total ORDER BY (e.g. on a unique code), or pages may overlap.
     """
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.scalars(stmt.limit(page.limit).offset(page.offset)).all()
     return rows, total or 0
 
 

@@ -48,7 +48,7 @@ class Settings:
     # for company before committing alone.
     ingest_batch_max: int = 256
     ingest_batch_wait_ms: float = 0.0
-    # On SQLite, run order ingestion's transactions in a writer child process (see server/db/writer.py).
+    # On SQLite, run every write transaction in a writer child process (see server/db/writer.py).
     writer_process: bool = True
     # Deletion tombstones older than this leave the sync change log; a phone silent for longer
     # downloads its data afresh (server/sync_api/retention.py).

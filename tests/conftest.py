@@ -19,9 +19,11 @@ os.environ.setdefault("BODEGA_TEST_FAST_HASHING", "1")
 # In-process test apps write from a thread; tests that start `bodega serve` turn the writer
 # process back on (server/bench/harness.py).
 os.environ.setdefault("BODEGA_WRITER_PROCESS", "0")
+# ... and check that every write they make is one the writer process could run (server/db/engine.py).
+os.environ.setdefault("BODEGA_CHECK_WRITES_PICKLE", "1")
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Connection, make_url
 
 import server.writes  # noqa: F401  (installs the reactions every Database's write transactions end with)
 from server.db.migrate import upgrade
@@ -121,23 +123,40 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def add_users(conn: Connection, users: list[tuple[str, str, str, str | None]]) -> list[str]:
+    """Users (username, password, role, warehouse code), each with a device; their tokens."""
+    from server.auth.passwords import hash_password
+    from server.auth.services import add_device, add_user
+    from server.db.orm import orm_session
+    from server.inventory.models import Warehouse
+
+    tokens: list[str] = []
+    with orm_session(conn) as session:
+        for username, password, role, warehouse in users:
+            warehouse_id = (
+                session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse)) if warehouse else None
+            )
+            user = add_user(
+                session,
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                warehouse_id=warehouse_id,
+            )
+            tokens.append(add_device(session, user.id, f"{role} test phone")[1])
+    return tokens
+
+
 async def _seed_role_users(url: str) -> dict[str, str]:
-    from server.auth.services import create_user, register_device
     from server.db import Database
 
     db = Database(url)
-    tokens: dict[str, str] = {}
+    roles = ["admin", "supervisor", "warehouse", "rider"]
     try:
-        async with db.write() as session:
-            for role in ("admin", "supervisor", "warehouse", "rider"):
-                user = await create_user(
-                    session, username=f"test-{role}", password=f"{role}-password", role=role
-                )
-                _, token = await register_device(session, user, f"{role} test phone")
-                tokens[role] = token
+        tokens = await db.run_write(add_users, [(f"test-{r}", f"{r}-password", r, None) for r in roles])
     finally:
         await db.dispose()
-    return tokens
+    return dict(zip(roles, tokens, strict=True))
 
 
 @pytest.fixture

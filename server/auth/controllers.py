@@ -11,7 +11,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from server.auth import services
-from server.auth.models import Device, User
 from server.auth.principal import ADMIN, EVERYONE, PUBLIC, Principal
 from server.auth.schemas import (
     DeviceOut,
@@ -31,30 +30,6 @@ from server.settings import Settings
 Db = NamedDependency[Database]
 
 
-def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        role=user.role,
-        warehouse_id=user.warehouse_id,
-        active=user.active,
-    )
-
-
-def device_out(device: Device, username: str) -> DeviceOut:
-    return DeviceOut(
-        id=device.id,
-        user_id=device.user_id,
-        username=username,
-        name=device.name,
-        created_at=device.created_at,
-        last_seen_at=device.last_seen_at,
-        revoked_at=device.revoked_at,
-        revoked_by=device.revoked_by,
-    )
-
-
 def client_address(request: Request[Any, Any, Any]) -> str:
     # Behind a reverse proxy this is the proxy unless the server trusts its forwarded headers.
     return request.client.host if request.client else "unknown"
@@ -72,21 +47,17 @@ class AuthController(Controller):
         db: Db,
         settings: NamedDependency[Settings],
     ) -> LoginOut:
-        user, device, token = await services.authenticate(
+        return await services.authenticate(
             db, data.username, data.password, client_address(request), settings, device_name=data.device_name
         )
-        return LoginOut(token=token, device_id=device.id, user=user_out(user))
 
     @post("/logout", opt=EVERYONE, status_code=204, summary="Revoke this device's token")
     async def logout(self, request: Request[Principal, Any, Any], db: Db) -> None:
-        async with db.write() as session:
-            await services.logout(session, request.user)
+        await services.logout(db, request.user)
 
     @get("/me", opt=EVERYONE, summary="Who this token belongs to")
     async def me(self, request: Request[Principal, Any, Any], db: Db) -> MeOut:
-        async with db.read() as session:
-            user = await services.get_user(session, request.user.user_id)
-        return MeOut(user=user_out(user), device_id=request.user.device_id)
+        return await services.me(db, request.user)
 
 
 class UserController(Controller):
@@ -101,30 +72,17 @@ class UserController(Controller):
         role: FromQuery[Role | None] = None,
         active: FromQuery[bool | None] = None,
     ) -> Page[UserOut]:
-        async with db.read() as session:
-            users, total = await services.list_users(session, page, role=role, active=active)
-        return page.of([user_out(u) for u in users], total)
+        return await services.list_users(db, page, role=role, active=active)
 
     @post("/", opt=ADMIN, summary="Create a user")
     async def create_user(self, data: JSONBody[UserCreateIn], db: Db) -> UserOut:
-        async with db.write() as session:
-            user = await services.create_user(
-                session,
-                username=data.username,
-                password=data.password,
-                role=data.role,
-                full_name=data.full_name,
-                warehouse_id=data.warehouse_id,
-            )
-        return user_out(user)
+        return await services.create_user(db, data)
 
     @patch("/{user_id:uuid}", opt=ADMIN, summary="Change a user; active=false locks out its tokens at once")
     async def update_user(
         self, user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdateIn], db: Db
     ) -> UserOut:
-        async with db.write() as session:
-            user = await services.update_user(session, user_id, data)
-        return user_out(user)
+        return await services.update_user(db, user_id, data)
 
 
 class DeviceController(Controller):
@@ -140,20 +98,13 @@ class DeviceController(Controller):
         username: TextFilter = None,
         revoked: FromQuery[bool | None] = None,
     ) -> Page[DeviceOut]:
-        async with db.read() as session:
-            rows, total = await services.list_devices(
-                session, page, user_id=user_id, username=username, revoked=revoked
-            )
-        return page.of([device_out(d, name) for d, name in rows], total)
+        return await services.list_devices(db, page, user_id=user_id, username=username, revoked=revoked)
 
     @post("/{device_id:uuid}/revoke", opt=ADMIN, status_code=200, summary="Revoke a lost or retired device")
     async def revoke(
         self, request: Request[Principal, Any, Any], device_id: FromPath[uuid.UUID], db: Db
     ) -> DeviceOut:
-        async with db.write() as session:
-            device = await services.revoke_device(session, device_id, by=request.user.actor)
-            user = await services.get_user(session, device.user_id)
-        return device_out(device, user.username)
+        return await services.revoke_device(db, device_id, request.user.actor)
 
 
 auth_routes: list[Any] = [AuthController, UserController, DeviceController]

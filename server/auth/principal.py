@@ -76,13 +76,11 @@ class TokenDirectory:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._sqlite: sqlite3.Connection | None = None
-        if db.is_sqlite:
-            path = db.writer.url.database
-            if path and path != ":memory:":
-                self._sqlite = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
-                )
-                self._sqlite.execute("PRAGMA busy_timeout=5000")
+        if db.sqlite_path:
+            self._sqlite = sqlite3.connect(
+                f"file:{db.sqlite_path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+            )
+            self._sqlite.execute("PRAGMA busy_timeout=5000")
 
     async def lookup(self, token: str) -> Principal | None:
         token_hash = hash_token(token)

@@ -1,28 +1,35 @@
-"""Users and devices: creating users, logging in, issuing device tokens, revoking devices."""
+"""Users and devices: creating users, logging in, issuing device tokens, revoking devices.
+
+Each service runs its own transactions through the one writer (`Database.run_write`, module-level
+functions of a Connection) and answers with the wire shape. argon2 runs before a transaction,
+never inside one, so SQLite's single writer is never held while a password is hashed.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.auth import throttle
 from server.auth.models import ROLES, Device, User
 from server.auth.passwords import hash_password, verify_password
 from server.auth.principal import Principal, hash_token, new_token
-from server.auth.schemas import UserUpdateIn
+from server.auth.schemas import DeviceOut, LoginOut, MeOut, UserCreateIn, UserOut, UserUpdateIn
 from server.db import Database
 from server.db.base import utcnow
+from server.db.orm import orm_session
 from server.errors import BodegaError, Conflict, FieldError, InvalidInput, NotFound, TooManyAttempts
 from server.inventory.models import Warehouse
-from server.pagination import PageParams, fetch_page
+from server.pagination import Page, PageParams, fetch_page
 from server.settings import Settings
 
 # Same rule as schemas.Username; checked here too because the CLI does not pass through msgspec.
@@ -43,18 +50,35 @@ class LoginThrottled(TooManyAttempts):
         self.retry_after = retry_after
 
 
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role,
+        warehouse_id=user.warehouse_id,
+        active=user.active,
+    )
+
+
+def device_out(device: Device, username: str) -> DeviceOut:
+    return DeviceOut(
+        id=device.id,
+        user_id=device.user_id,
+        username=username,
+        name=device.name,
+        created_at=device.created_at,
+        last_seen_at=device.last_seen_at,
+        revoked_at=device.revoked_at,
+        revoked_by=device.revoked_by,
+    )
+
+
 # ---- users -----------------------------------------------------------------------------------
 
 
-async def create_user(
-    session: AsyncSession,
-    *,
-    username: str,
-    password: str,
-    role: str,
-    full_name: str = "",
-    warehouse_id: uuid.UUID | None = None,
-) -> User:
+def check_new_user(username: str, password: str, role: str) -> None:
+    """What can be refused before anything is hashed or written."""
     if not _USERNAME.match(username):
         raise InvalidInput(
             f"invalid username {username!r}",
@@ -66,22 +90,33 @@ async def create_user(
         )
     if len(password) < 8:
         raise InvalidInput("password too short", [FieldError("password", "must be at least 8 characters")])
-    existing = await session.scalar(select(User.id).where(User.username == username))
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    full_name: str = "",
+    warehouse_id: uuid.UUID | None = None,
+) -> User:
+    """The one writer of a new user, inside the caller's transaction (the API, the CLI, seeds)."""
+    existing = session.scalar(select(User.id).where(User.username == username))
     if existing is not None:
         raise Conflict(f"user {username!r} already exists", [FieldError("username", "already taken")])
     if warehouse_id is not None:
-        await _require_warehouse(session, warehouse_id)
+        _require_warehouse(session, warehouse_id)
     user = User(
         username=username,
-        # argon2 is deliberately slow; keep it off the event loop.
-        password_hash=await anyio.to_thread.run_sync(hash_password, password),
+        password_hash=password_hash,
         role=role,
         full_name=full_name,
         warehouse_id=warehouse_id,
     )
     session.add(user)
     try:
-        await session.flush()
+        session.flush()
     except IntegrityError as exc:
         # Two admins creating the same username at once: the unique index decides.
         raise Conflict(
@@ -90,75 +125,122 @@ async def create_user(
     return user
 
 
+async def _hash(password: str) -> str:
+    # argon2 is deliberately slow; keep it off the event loop.
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def create_user(db: Database, data: UserCreateIn) -> UserOut:
+    check_new_user(data.username, data.password, data.role)
+    password_hash = await _hash(data.password)
+    return await db.run_write(
+        _create_user, data.username, password_hash, data.role, data.full_name, data.warehouse_id, None
+    )
+
+
 async def create_user_cli(
     db: Database, username: str, password: str, role: str, full_name: str, warehouse_code: str | None
-) -> User:
+) -> UserOut:
     """`bodega create-user`: like the API, but names the warehouse by its code."""
-    async with db.write() as session:
-        warehouse_id = None
+    check_new_user(username, password, role)
+    password_hash = await _hash(password)
+    return await db.run_write(_create_user, username, password_hash, role, full_name, None, warehouse_code)
+
+
+def _create_user(
+    conn: Connection,
+    username: str,
+    password_hash: str,
+    role: str,
+    full_name: str,
+    warehouse_id: uuid.UUID | None,
+    warehouse_code: str | None,
+) -> UserOut:
+    with orm_session(conn) as session:
         if warehouse_code:
-            warehouse_id = await session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse_code))
+            warehouse_id = session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse_code))
             if warehouse_id is None:
                 raise InvalidInput(
                     f"no warehouse with code {warehouse_code!r}", [FieldError("warehouse_code", "unknown")]
                 )
-        return await create_user(
+        user = add_user(
             session,
             username=username,
-            password=password,
+            password_hash=password_hash,
             role=role,
             full_name=full_name,
             warehouse_id=warehouse_id,
         )
+        return user_out(user)
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
+def _user_or_404(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
     return user
 
 
+async def me(db: Database, caller: Principal) -> MeOut:
+    return MeOut(user=await db.run_read(_user_out, caller.user_id), device_id=caller.device_id)
+
+
+def _user_out(conn: Connection, user_id: uuid.UUID) -> UserOut:
+    with orm_session(conn) as session:
+        return user_out(_user_or_404(session, user_id))
+
+
 async def list_users(
-    session: AsyncSession, page: PageParams, *, role: str | None, active: bool | None
-) -> tuple[Sequence[User], int]:
+    db: Database, page: PageParams, *, role: str | None, active: bool | None
+) -> Page[UserOut]:
     stmt = select(User).order_by(User.username)
     if role is not None:
         stmt = stmt.where(User.role == role)
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
-    return await fetch_page(session, stmt, page)
+    return await db.run_read(_user_page, stmt, page)
 
 
-async def update_user(session: AsyncSession, user_id: uuid.UUID, changes: UserUpdateIn) -> User:
+def _user_page(conn: Connection, stmt: Select[User], page: PageParams) -> Page[UserOut]:
+    with orm_session(conn) as session:
+        users, total = fetch_page(session, stmt, page)
+        return page.of([user_out(u) for u in users], total)
+
+
+async def update_user(db: Database, user_id: uuid.UUID, changes: UserUpdateIn) -> UserOut:
     """Apply the fields sent. Disabling a user locks out its tokens at once: every request
     re-reads User.active (TokenDirectory.lookup)."""
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user {user_id}")
-    new_role = user.role if isinstance(changes.role, msgspec.UnsetType) else changes.role
-    new_active = user.active if isinstance(changes.active, msgspec.UnsetType) else changes.active
-    if user.role == "admin" and user.active and not (new_role == "admin" and new_active):
-        await _keep_one_admin(session, user)
-    if not isinstance(changes.warehouse_id, msgspec.UnsetType):
-        if changes.warehouse_id is not None:
-            await _require_warehouse(session, changes.warehouse_id)
-        user.warehouse_id = changes.warehouse_id
-    if not isinstance(changes.full_name, msgspec.UnsetType):
-        user.full_name = changes.full_name
-    if not isinstance(changes.password, msgspec.UnsetType):
-        # argon2 is deliberately slow; keep it off the event loop.
-        user.password_hash = await anyio.to_thread.run_sync(hash_password, changes.password)
-    user.role = new_role
-    user.active = new_active
-    await session.flush()
-    return user
+    password_hash = None if isinstance(changes.password, msgspec.UnsetType) else await _hash(changes.password)
+    return await db.run_write(_update_user, user_id, changes, password_hash)
 
 
-async def _keep_one_admin(session: AsyncSession, user: User) -> None:
+def _update_user(
+    conn: Connection, user_id: uuid.UUID, changes: UserUpdateIn, password_hash: str | None
+) -> UserOut:
+    with orm_session(conn) as session:
+        user = _user_or_404(session, user_id)
+        new_role = user.role if isinstance(changes.role, msgspec.UnsetType) else changes.role
+        new_active = user.active if isinstance(changes.active, msgspec.UnsetType) else changes.active
+        if user.role == "admin" and user.active and not (new_role == "admin" and new_active):
+            _keep_one_admin(session, user)
+        if not isinstance(changes.warehouse_id, msgspec.UnsetType):
+            if changes.warehouse_id is not None:
+                _require_warehouse(session, changes.warehouse_id)
+            user.warehouse_id = changes.warehouse_id
+        if not isinstance(changes.full_name, msgspec.UnsetType):
+            user.full_name = changes.full_name
+        if password_hash is not None:
+            user.password_hash = password_hash
+        user.role = new_role
+        user.active = new_active
+        session.flush()
+        return user_out(user)
+
+
+def _keep_one_admin(session: Session, user: User) -> None:
     # Without an active admin nobody can manage users or revoke a lost phone from the console.
     # Locking every active admin row (PostgreSQL) stops two admins demoting each other at once.
-    admins = await session.scalars(
+    admins = session.scalars(
         select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
     )
     if not any(admin_id != user.id for admin_id in admins):
@@ -168,8 +250,8 @@ async def _keep_one_admin(session: AsyncSession, user: User) -> None:
         )
 
 
-async def _require_warehouse(session: AsyncSession, warehouse_id: uuid.UUID) -> None:
-    if await session.get(Warehouse, warehouse_id) is None:
+def _require_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
+    if session.get(Warehouse, warehouse_id) is None:
         raise InvalidInput(f"no warehouse {warehouse_id}", [FieldError("warehouse_id", "unknown warehouse")])
 
 
@@ -189,23 +271,15 @@ def _password_matches(user: User | None, password: str) -> bool:
 
 async def authenticate(
     db: Database, username: str, password: str, client: str, settings: Settings, *, device_name: str = ""
-) -> tuple[User, Device, str]:
-    """Check the throttle and the password, then register a device and return its token.
+) -> LoginOut:
+    """Check the throttle and the password, then register a device and answer with its token.
 
-    Takes the database rather than one session: the attempt must be committed before it is
-    counted (see throttle) and must stay recorded when the login is refused; and argon2 runs
-    between transactions so SQLite's single writer is never held while a password is hashed.
+    The attempt is committed before it is counted (see throttle) and stays recorded when the
+    login is refused; argon2 runs between the transactions.
     """
     now = utcnow()
-    async with db.write() as session:
-        attempt_id = await throttle.record_attempt(session, username=username, client=client, at=now)
-    async with db.read() as session:
-        wait = await throttle.retry_after(
-            session, username=username, client=client, settings=settings, now=now
-        )
-        user = (
-            None if wait is not None else await session.scalar(select(User).where(User.username == username))
-        )
+    attempt_id = await db.run_write(throttle.record_attempt, username, client, now)
+    wait, user = await db.run_read(_judge_attempt, username, client, settings, now)
     if wait is not None:
         raise LoginThrottled(wait)
     # argon2 is deliberately slow: a worker thread keeps the event loop serving other requests.
@@ -215,54 +289,85 @@ async def authenticate(
     if not user.active:
         # Only someone who knows the password learns the account is disabled.
         raise BadCredentials("This account is disabled; ask an admin")
-    async with db.write() as session:
-        await throttle.mark_success(session, attempt_id)
-        device, token = await register_device(session, user, device_name)
+    device_id, token = await db.run_write(_logged_in, attempt_id, user.id, device_name)
+    return LoginOut(token=token, device_id=device_id, user=user_out(user))
+
+
+def _judge_attempt(
+    conn: Connection, username: str, client: str, settings: Settings, now: datetime
+) -> tuple[int | None, User | None]:
+    """Seconds to wait (None: go ahead), and the user when the attempt may go ahead."""
+    wait = throttle.retry_after(conn, username=username, client=client, settings=settings, now=now)
+    if wait is not None:
+        return wait, None
+    with orm_session(conn) as session:
+        return None, session.scalar(select(User).where(User.username == username))
+
+
+def _logged_in(
+    conn: Connection, attempt_id: int, user_id: uuid.UUID, device_name: str
+) -> tuple[uuid.UUID, str]:
+    throttle.mark_success(conn, attempt_id)
+    with orm_session(conn) as session:
+        device, token = add_device(session, user_id, device_name)
         device.last_seen_at = device.created_at
-    return user, device, token
+        return device.id, token
 
 
 # ---- devices ---------------------------------------------------------------------------------
 
 
-async def register_device(session: AsyncSession, user: User, name: str) -> tuple[Device, str]:
+def add_device(session: Session, user_id: uuid.UUID, name: str) -> tuple[Device, str]:
     """Register a device for the user and return it with its bearer token (shown only once)."""
     token = new_token()
-    device = Device(user_id=user.id, name=name[:128], token_hash=hash_token(token))
+    device = Device(user_id=user_id, name=name[:128], token_hash=hash_token(token))
     session.add(device)
-    await session.flush()
+    session.flush()
     return device, token
 
 
-async def revoke_device(session: AsyncSession, device_id: uuid.UUID, by: str) -> Device:
-    """Revoke a device; its token fails from the next request on, in every server process.
-
-    Revoking twice keeps the first revocation's time and author.
-    """
-    await session.execute(
+def _revoke(session: Session, device_id: uuid.UUID, by: str) -> Device:
+    """Revoking twice keeps the first revocation's time and author."""
+    session.execute(
         update(Device)
         .where(Device.id == device_id, Device.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_by=by[:64])
     )
-    device = await session.get(Device, device_id, populate_existing=True)
+    device = session.get(Device, device_id, populate_existing=True)
     if device is None:
         raise NotFound(f"no device {device_id}")
     return device
 
 
-async def logout(session: AsyncSession, caller: Principal) -> None:
+async def revoke_device(db: Database, device_id: uuid.UUID, by: str) -> DeviceOut:
+    """Revoke a device; its token fails from the next request on, in every server process."""
+    return await db.run_write(_revoke_device, device_id, by)
+
+
+def _revoke_device(conn: Connection, device_id: uuid.UUID, by: str) -> DeviceOut:
+    with orm_session(conn) as session:
+        device = _revoke(session, device_id, by)
+        return device_out(device, _user_or_404(session, device.user_id).username)
+
+
+async def logout(db: Database, caller: Principal) -> None:
     """Logging out is revoking one's own device: the token is dead, the history stays."""
-    await revoke_device(session, caller.device_id, by=caller.actor)
+    await db.run_write(_logout, caller.device_id, caller.actor)
+
+
+def _logout(conn: Connection, device_id: uuid.UUID, by: str) -> None:
+    with orm_session(conn) as session:
+        _revoke(session, device_id, by)
 
 
 async def list_devices(
-    session: AsyncSession,
+    db: Database,
     page: PageParams,
     *,
     user_id: uuid.UUID | None,
     username: str | None,
     revoked: bool | None,
-) -> tuple[Sequence[tuple[Device, str]], int]:
+) -> Page[DeviceOut]:
     """Devices with their user's name, newest first."""
     stmt = select(Device, User.username).join(User, User.id == Device.user_id)
     if user_id is not None:
@@ -271,9 +376,14 @@ async def list_devices(
         stmt = stmt.where(User.username == username)
     if revoked is not None:
         stmt = stmt.where(Device.revoked_at.is_not(None) if revoked else Device.revoked_at.is_(None))
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    # id only breaks ties so pages are stable; it carries no meaning of its own.
-    rows = await session.execute(
-        stmt.order_by(Device.created_at.desc(), Device.id).limit(page.limit).offset(page.offset)
-    )
-    return [(device, name) for device, name in rows], total
+    return await db.run_read(_device_page, stmt, page)
+
+
+def _device_page(conn: Connection, stmt: Select[Device, str], page: PageParams) -> Page[DeviceOut]:
+    with orm_session(conn) as session:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        # id only breaks ties so pages are stable; it carries no meaning of its own.
+        rows = session.execute(
+            stmt.order_by(Device.created_at.desc(), Device.id).limit(page.limit).offset(page.offset)
+        )
+        return page.of([device_out(device, name) for device, name in rows], total)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from server.auth.models import LoginAttempt
 from server.settings import Settings
@@ -27,23 +27,27 @@ _NAME_WIDTH = 64
 _CLIENT_WIDTH = 64
 
 
-async def record_attempt(session: AsyncSession, *, username: str, client: str, at: datetime) -> int:
+def record_attempt(conn: Connection, username: str, client: str, at: datetime) -> int:
     """Record an attempt as failed (until mark_success says otherwise); returns its id.
 
-    The caller commits this before calling retry_after, so concurrent attempts count it.
+    A transaction of its own (`run_write`), committed before retry_after counts, so concurrent
+    attempts count it.
     """
-    attempt = LoginAttempt(username=username[:_NAME_WIDTH], client=client[:_CLIENT_WIDTH], ok=False, at=at)
-    session.add(attempt)
-    await session.flush()
-    return attempt.id
+    stmt = insert(LoginAttempt).values(
+        username=username[:_NAME_WIDTH], client=client[:_CLIENT_WIDTH], ok=False, at=at
+    )
+    key = conn.execute(stmt).inserted_primary_key
+    assert key is not None
+    attempt_id: int = key[0]
+    return attempt_id
 
 
-async def mark_success(session: AsyncSession, attempt_id: int) -> None:
-    await session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
+def mark_success(conn: Connection, attempt_id: int) -> None:
+    conn.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
 
 
-async def retry_after(
-    session: AsyncSession, *, username: str, client: str, settings: Settings, now: datetime
+def retry_after(
+    conn: Connection, *, username: str, client: str, settings: Settings, now: datetime
 ) -> int | None:
     """Seconds until this username and address may try again, or None if the attempt may go ahead.
 
@@ -51,14 +55,14 @@ async def retry_after(
     """
     username, client = username[:_NAME_WIDTH], client[:_CLIENT_WIDTH]
     window_start = now - timedelta(seconds=settings.login_window_s)
-    last_success = await session.scalar(
+    last_success = conn.scalar(
         select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.ok.is_(True))
     )
     name_since = window_start if last_success is None else max(window_start, last_success)
     waits = [
-        await _wait(session, LoginAttempt.username == username, name_since, settings, now),
-        await _wait(
-            session,
+        _wait(conn, LoginAttempt.username == username, name_since, settings, now),
+        _wait(
+            conn,
             LoginAttempt.client == client,
             window_start,
             settings,
@@ -69,8 +73,8 @@ async def retry_after(
     return max((w for w in waits if w is not None), default=None)
 
 
-async def _wait(
-    session: AsyncSession,
+def _wait(
+    conn: Connection,
     who: ColumnElement[bool],
     since: datetime,
     settings: Settings,
@@ -85,7 +89,7 @@ async def _wait(
         .order_by(LoginAttempt.at.desc())
         .limit(limit + 1)
     )
-    times = list((await session.scalars(stmt)).all())
+    times = list(conn.scalars(stmt).all())
     if len(times) <= limit:
         return None
     # The next try is let through once only limit-1 failures remain in its window, that is

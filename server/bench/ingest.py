@@ -17,8 +17,10 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Connection
 
-from server.auth.services import create_user, register_device
+from server.auth.passwords import hash_password
+from server.auth.services import add_device, add_user
 from server.bench.harness import (
     HERE,
     backend,
@@ -34,6 +36,7 @@ from server.catalog.models import Sku
 from server.channels.models import Shop
 from server.db import Database
 from server.db.migrate import upgrade
+from server.db.orm import orm_session
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Warehouse
 
@@ -54,37 +57,44 @@ BULK_ADDRESS = {
 async def seed(url: str) -> tuple[str, list[str]]:
     db = Database(url)
     try:
-        async with db.write() as s:
-            val = Warehouse(
-                code="VAL",
-                name="Valenzuela",
-                region="NCR",
-                priority=10,
-                serves_regions=["NCR", "III", "IV-A"],
-            )
-            ceb = Warehouse(
-                code="CEB",
-                name="Mandaue",
-                region="VII",
-                priority=20,
-                serves_regions=["VI", "VII", "VIII", "XI"],
-            )
-            s.add_all([val, ceb, Shop(channel="shopee", code="bench-shop", name="Bench shop")])
-            skus = [Sku(code=f"BENCH-{i:04d}", name=f"Bench item {i}") for i in range(SKU_COUNT)]
-            s.add_all(skus)
-            await s.flush()
-            # Every tenth SKU is scarce (20 units) so it sells out and later orders are held.
-            moves = [
-                Movement(sku.id, wh.id, "receive", 20 if i % 10 == 0 else 1_000_000, actor="bench")
-                for i, sku in enumerate(skus)
-                for wh in (val, ceb)
-            ]
-            await (await s.connection()).run_sync(post_movements, moves)
-            admin = await create_user(s, username="bench-admin", password="bench-password", role="admin")
-            _, token = await register_device(s, admin, "bench")
-        return token, [sku.code for sku in skus]
+        return await db.run_write(_seed)
     finally:
         await db.dispose()
+
+
+def _seed(conn: Connection) -> tuple[str, list[str]]:
+    """Two warehouses, a shop, the SKUs with their stock, and an admin's token."""
+    with orm_session(conn) as s:
+        val = Warehouse(
+            code="VAL",
+            name="Valenzuela",
+            region="NCR",
+            priority=10,
+            serves_regions=["NCR", "III", "IV-A"],
+        )
+        ceb = Warehouse(
+            code="CEB",
+            name="Mandaue",
+            region="VII",
+            priority=20,
+            serves_regions=["VI", "VII", "VIII", "XI"],
+        )
+        s.add_all([val, ceb, Shop(channel="shopee", code="bench-shop", name="Bench shop")])
+        skus = [Sku(code=f"BENCH-{i:04d}", name=f"Bench item {i}") for i in range(SKU_COUNT)]
+        s.add_all(skus)
+        s.flush()
+        # Every tenth SKU is scarce (20 units) so it sells out and later orders are held.
+        moves = [
+            Movement(sku.id, wh.id, "receive", 20 if i % 10 == 0 else 1_000_000, actor="bench")
+            for i, sku in enumerate(skus)
+            for wh in (val, ceb)
+        ]
+        post_movements(conn, moves)
+        admin = add_user(
+            s, username="bench-admin", password_hash=hash_password("bench-password"), role="admin"
+        )
+        _, token = add_device(s, admin.id, "bench")
+        return token, [sku.code for sku in skus]
 
 
 def bulk(url: str, token: str, skus: list[str], total: int) -> tuple[float, int, int]:

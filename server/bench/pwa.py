@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Connection
 
 from server.bench.harness import ROOT, free_port, run, table, wait_server_ready
 
@@ -151,38 +152,48 @@ class Site:
 
 async def seed(url: str) -> None:
     """A warehouse with a few bins and SKUs (opening stock in A-01-01), a receiver and an admin."""
-    from server.auth.services import create_user
-    from server.catalog.models import Barcode, Sku
     from server.db import Database
-    from server.inventory.ledger import Movement, post_movements
-    from server.inventory.models import Bin, Warehouse
 
     db = Database(url)
     try:
-        async with db.write() as s:
-            wh = Warehouse(
-                code=WAREHOUSE, name="Valenzuela", region="NCR", priority=10, serves_regions=["NCR"]
-            )
-            s.add(wh)
-            await s.flush()
-            bins = {code: Bin(warehouse_id=wh.id, code=code, zone=code[0]) for code in BINS}
-            skus = {code: Sku(code=code, name=name) for code, name, *_ in SKUS}
-            s.add_all([*bins.values(), *skus.values()])
-            await s.flush()
-            kinds = {"EAN13": "ean13", "Code128": "internal"}
-            s.add_all(Barcode(code=bc, sku_id=skus[code].id, kind=kinds[sym]) for code, _, bc, sym, _ in SKUS)
-            moves = [
-                Movement(skus[code].id, wh.id, "receive", qty, actor="seed", bin_id=bins["A-01-01"].id)
-                for code, _, _, _, qty in SKUS
-                if qty
-            ]
-            await (await s.connection()).run_sync(post_movements, moves)
-            await create_user(
-                s, username=RECEIVER[0], password=RECEIVER[1], role="warehouse", warehouse_id=wh.id
-            )
-            await create_user(s, username=ADMIN[0], password=ADMIN[1], role="admin")
+        await db.run_write(_seed)
     finally:
         await db.dispose()
+
+
+def _seed(conn: Connection) -> None:
+    from server.auth.passwords import hash_password
+    from server.auth.services import add_user
+    from server.catalog.models import Barcode, Sku
+    from server.db.orm import orm_session
+    from server.inventory.ledger import Movement, post_movements
+    from server.inventory.models import Bin, Warehouse
+
+    with orm_session(conn) as s:
+        wh = Warehouse(code=WAREHOUSE, name="Valenzuela", region="NCR", priority=10, serves_regions=["NCR"])
+        s.add(wh)
+        s.flush()
+        bins = {code: Bin(warehouse_id=wh.id, code=code, zone=code[0]) for code in BINS}
+        skus = {code: Sku(code=code, name=name) for code, name, *_ in SKUS}
+        s.add_all([*bins.values(), *skus.values()])
+        s.flush()
+        kinds = {"EAN13": "ean13", "Code128": "internal"}
+        s.add_all(Barcode(code=bc, sku_id=skus[code].id, kind=kinds[sym]) for code, _, bc, sym, _ in SKUS)
+        s.flush()
+        moves = [
+            Movement(skus[code].id, wh.id, "receive", qty, actor="seed", bin_id=bins["A-01-01"].id)
+            for code, _, _, _, qty in SKUS
+            if qty
+        ]
+        post_movements(conn, moves)
+        add_user(
+            s,
+            username=RECEIVER[0],
+            password_hash=hash_password(RECEIVER[1]),
+            role="warehouse",
+            warehouse_id=wh.id,
+        )
+        add_user(s, username=ADMIN[0], password_hash=hash_password(ADMIN[1]), role="admin")
 
 
 @contextmanager

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from msgspec import UNSET
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from stdnum import ean
 
 from server.catalog.models import Barcode, BundleComponent, Sku
@@ -31,6 +32,7 @@ from server.catalog.schemas import (
 )
 from server.db import Database
 from server.db.base import utcnow
+from server.db.orm import orm_session
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.models import StockBalance
 from server.pagination import Page, PageParams, fetch_page
@@ -89,16 +91,14 @@ def _barcode_errors(fields: Sequence[tuple[str, BarcodeIn]]) -> list[FieldError]
     return errors
 
 
-async def _barcode_clashes(
-    session: AsyncSession, fields: Sequence[tuple[str, BarcodeIn]]
-) -> list[FieldError]:
+def _barcode_clashes(session: Session, fields: Sequence[tuple[str, BarcodeIn]]) -> list[FieldError]:
     """The barcodes that already belong to a SKU (in either GS1 form), naming that SKU."""
     wanted = {form: barcode.code for _, barcode in fields for form in scan_forms(barcode.code)}
     if not wanted:
         return []
     stmt = select(Barcode.code, Sku.code).join(Sku, Sku.id == Barcode.sku_id).where(Barcode.code.in_(wanted))
     owners: dict[str, tuple[str, str]] = {}
-    for stored, sku_code in await session.execute(stmt):
+    for stored, sku_code in session.execute(stmt):
         owners[wanted[stored]] = (stored, sku_code)
     errors: list[FieldError] = []
     for field, barcode in fields:
@@ -115,8 +115,8 @@ async def _barcode_clashes(
 # Bundles
 
 
-async def _resolve_components(
-    session: AsyncSession, bundle_code: str, components: Sequence[ComponentIn]
+def _resolve_components(
+    session: Session, bundle_code: str, components: Sequence[ComponentIn]
 ) -> list[tuple[Sku, int]]:
     """The component SKUs with their quantities, or 422 naming each bad line."""
     errors: list[FieldError] = []
@@ -142,7 +142,7 @@ async def _resolve_components(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    found = {sku.code: sku for sku in await session.scalars(stmt) if sku.code != bundle_code}
+    found = {sku.code: sku for sku in session.scalars(stmt) if sku.code != bundle_code}
     for i, line in enumerate(components):
         sku = found.get(line.sku)
         if i in flagged:
@@ -160,7 +160,7 @@ async def _resolve_components(
     return [(found[line.sku], line.qty) for line in components]
 
 
-async def _check_can_become_bundle(session: AsyncSession, sku: Sku) -> None:
+def _check_can_become_bundle(session: Session, sku: Sku) -> None:
     """A plain SKU may become a bundle only if no bundle uses it and it holds no stock."""
     stmt = (
         select(Sku.code)
@@ -168,7 +168,7 @@ async def _check_can_become_bundle(session: AsyncSession, sku: Sku) -> None:
         .where(BundleComponent.component_sku_id == sku.id)
         .order_by(Sku.code)
     )
-    used_by = list(await session.scalars(stmt))
+    used_by = list(session.scalars(stmt))
     if used_by:
         raise Conflict(
             f"{sku.code} is a component of {', '.join(used_by)}",
@@ -183,15 +183,15 @@ async def _check_can_become_bundle(session: AsyncSession, sku: Sku) -> None:
     stock = select(StockBalance.sku_id).where(
         StockBalance.sku_id == sku.id, or_(StockBalance.on_hand != 0, StockBalance.reserved != 0)
     )
-    if await session.scalar(stock.limit(1)) is not None:
+    if session.scalar(stock.limit(1)) is not None:
         raise Conflict(
             f"{sku.code} has stock on hand or reserved",
             [FieldError("components", f"{sku.code} holds stock; move it out before making it a bundle")],
         )
 
 
-async def _save_components(session: AsyncSession, sku: Sku, components: Sequence[tuple[Sku, int]]) -> None:
-    await session.execute(delete(BundleComponent).where(BundleComponent.bundle_sku_id == sku.id))
+def _save_components(session: Session, sku: Sku, components: Sequence[tuple[Sku, int]]) -> None:
+    session.execute(delete(BundleComponent).where(BundleComponent.bundle_sku_id == sku.id))
     session.add_all(
         BundleComponent(bundle_sku_id=sku.id, component_sku_id=part.id, qty=qty) for part, qty in components
     )
@@ -202,27 +202,25 @@ async def _save_components(session: AsyncSession, sku: Sku, components: Sequence
 # Reading
 
 
-async def find_sku(session: AsyncSession, code: str) -> Sku | None:
+def find_sku(session: Session, code: str) -> Sku | None:
     """The SKU with this seller code, for other domains (listings, orders) that refer to it by code."""
-    return await session.scalar(select(Sku).where(Sku.code == code))
+    return session.scalar(select(Sku).where(Sku.code == code))
 
 
-async def _sku_or_404(session: AsyncSession, code: str) -> Sku:
-    sku = await find_sku(session, code)
+def _sku_or_404(session: Session, code: str) -> Sku:
+    sku = find_sku(session, code)
     if sku is None:
         raise NotFound(f"no SKU has the code {code}", [FieldError("code", "no SKU has this code")])
     return sku
 
 
-async def _sku_outs(session: AsyncSession, skus: Sequence[Sku]) -> list[SkuOut]:
+def _sku_outs(session: Session, skus: Sequence[Sku]) -> list[SkuOut]:
     """SKUs with their barcodes and components, in two queries however many SKUs there are."""
     ids = [sku.id for sku in skus]
     barcodes: defaultdict[uuid.UUID, list[BarcodeOut]] = defaultdict(list)
     components: defaultdict[uuid.UUID, list[ComponentOut]] = defaultdict(list)
     if ids:
-        for row in await session.scalars(
-            select(Barcode).where(Barcode.sku_id.in_(ids)).order_by(Barcode.code)
-        ):
+        for row in session.scalars(select(Barcode).where(Barcode.sku_id.in_(ids)).order_by(Barcode.code)):
             barcodes[row.sku_id].append(BarcodeOut(code=row.code, kind=row.kind, created_at=row.created_at))
         stmt = (
             select(BundleComponent.bundle_sku_id, Sku.code, Sku.name, BundleComponent.qty)
@@ -230,7 +228,7 @@ async def _sku_outs(session: AsyncSession, skus: Sequence[Sku]) -> list[SkuOut]:
             .where(BundleComponent.bundle_sku_id.in_(ids))
             .order_by(Sku.code)
         )
-        for bundle_id, code, name, qty in await session.execute(stmt):
+        for bundle_id, code, name, qty in session.execute(stmt):
             components[bundle_id].append(ComponentOut(sku=code, name=name, qty=qty))
     return [
         SkuOut(
@@ -249,8 +247,8 @@ async def _sku_outs(session: AsyncSession, skus: Sequence[Sku]) -> list[SkuOut]:
     ]
 
 
-async def _sku_out(session: AsyncSession, sku: Sku) -> SkuOut:
-    return (await _sku_outs(session, [sku]))[0]
+def _sku_out(session: Session, sku: Sku) -> SkuOut:
+    return _sku_outs(session, [sku])[0]
 
 
 async def list_skus(
@@ -272,126 +270,166 @@ async def list_skus(
         stmt = stmt.where(Sku.is_bundle == is_bundle)
     if barcode:
         stmt = stmt.where(Sku.id.in_(select(Barcode.sku_id).where(Barcode.code.in_(scan_forms(barcode)))))
-    async with db.read() as session:
-        skus, total = await fetch_page(session, stmt, page)
-        return page.of(await _sku_outs(session, skus), total)
+    return await db.run_read(_sku_page, stmt, page)
+
+
+def _sku_page(conn: Connection, stmt: Select[Sku], page: PageParams) -> Page[SkuOut]:
+    with orm_session(conn) as session:
+        skus, total = fetch_page(session, stmt, page)
+        return page.of(_sku_outs(session, skus), total)
 
 
 async def get_sku(db: Database, code: str) -> SkuOut:
-    async with db.read() as session:
-        return await _sku_out(session, await _sku_or_404(session, code))
+    return await db.run_read(_get_sku, code)
+
+
+def _get_sku(conn: Connection, code: str) -> SkuOut:
+    with orm_session(conn) as session:
+        return _sku_out(session, _sku_or_404(session, code))
 
 
 async def lookup_barcode(db: Database, code: str) -> BarcodeLookup:
     """The SKU a scanned code belongs to; an exact match wins over the other GS1 form."""
+    return await db.run_read(_lookup_barcode, code)
+
+
+def _lookup_barcode(conn: Connection, code: str) -> BarcodeLookup:
     forms = scan_forms(code)
-    async with db.read() as session:
-        found = {
-            row.code: row for row in await session.scalars(select(Barcode).where(Barcode.code.in_(forms)))
-        }
+    with orm_session(conn) as session:
+        found = {row.code: row for row in session.scalars(select(Barcode).where(Barcode.code.in_(forms)))}
         for form in forms:
             if form in found:
                 barcode = found[form]
-                sku = await session.get_one(Sku, barcode.sku_id)
-                return BarcodeLookup(code=barcode.code, kind=barcode.kind, sku=await _sku_out(session, sku))
+                sku = session.get_one(Sku, barcode.sku_id)
+                return BarcodeLookup(code=barcode.code, kind=barcode.kind, sku=_sku_out(session, sku))
     raise NotFound(f"no SKU has the barcode {code}", [FieldError("barcode", "no SKU has this barcode")])
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing
+# Writing: each service checks what it can without the database, runs its transaction through
+# the one writer (`run_write`, a module-level function so the writer process can run it) and
+# answers with what the transaction built.
 
 
 def _new_barcode_fields(data: SkuIn) -> list[tuple[str, BarcodeIn]]:
     return [(f"barcodes[{i}].code", barcode) for i, barcode in enumerate(data.barcodes)]
 
 
-async def _check_new_sku_free(session: AsyncSession, data: SkuIn) -> None:
+def _check_new_sku_free(session: Session, data: SkuIn) -> None:
     clashes: list[FieldError] = []
-    if await find_sku(session, data.code) is not None:
+    if find_sku(session, data.code) is not None:
         clashes.append(FieldError("code", f"SKU {data.code} already exists"))
-    clashes += await _barcode_clashes(session, _new_barcode_fields(data))
+    clashes += _barcode_clashes(session, _new_barcode_fields(data))
     if clashes:
         raise Conflict(f"SKU {data.code} clashes with the catalog", clashes)
 
 
 async def create_sku(db: Database, data: SkuIn) -> SkuOut:
+    if errors := _barcode_errors(_new_barcode_fields(data)):
+        raise InvalidInput("some barcodes are not valid", errors)
     try:
-        async with db.write() as session:
-            if errors := _barcode_errors(_new_barcode_fields(data)):
-                raise InvalidInput("some barcodes are not valid", errors)
-            components = await _resolve_components(session, data.code, data.components)
-            await _check_new_sku_free(session, data)
-            sku = Sku(code=data.code, name=data.name, weight_grams=data.weight_grams, active=data.active)
-            session.add(sku)
-            await session.flush()
-            session.add_all(Barcode(code=b.code, kind=b.kind, sku_id=sku.id) for b in data.barcodes)
-            await _save_components(session, sku, components)
-            await session.flush()
-            return await _sku_out(session, sku)
+        return await db.run_write(_create_sku, data)
     except IntegrityError as exc:
-        async with db.read() as session:
-            await _check_new_sku_free(session, data)
+        await db.run_read(_recheck_new_sku, data)
         raise _changed_meanwhile("code") from exc
 
 
+def _create_sku(conn: Connection, data: SkuIn) -> SkuOut:
+    with orm_session(conn) as session:
+        components = _resolve_components(session, data.code, data.components)
+        _check_new_sku_free(session, data)
+        sku = Sku(code=data.code, name=data.name, weight_grams=data.weight_grams, active=data.active)
+        session.add(sku)
+        session.flush()
+        session.add_all(Barcode(code=b.code, kind=b.kind, sku_id=sku.id) for b in data.barcodes)
+        _save_components(session, sku, components)
+        session.flush()
+        return _sku_out(session, sku)
+
+
+def _recheck_new_sku(conn: Connection, data: SkuIn) -> None:
+    with orm_session(conn) as session:
+        _check_new_sku_free(session, data)
+
+
 async def update_sku(db: Database, code: str, data: SkuPatch) -> SkuOut:
-    async with db.write() as session:
-        sku = await _sku_or_404(session, code)
+    return await db.run_write(_update_sku, code, data)
+
+
+def _update_sku(conn: Connection, code: str, data: SkuPatch) -> SkuOut:
+    with orm_session(conn) as session:
+        sku = _sku_or_404(session, code)
         if data.name is not UNSET:
             sku.name = data.name
         if data.weight_grams is not UNSET:
             sku.weight_grams = data.weight_grams
         if data.active is not UNSET:
             sku.active = data.active
-        await session.flush()
-        return await _sku_out(session, sku)
+        session.flush()
+        return _sku_out(session, sku)
 
 
 async def replace_components(db: Database, code: str, data: ComponentsIn) -> SkuOut:
     try:
-        async with db.write() as session:
-            sku = await _sku_or_404(session, code)
-            components = await _resolve_components(session, sku.code, data.components)
-            if components and not sku.is_bundle:
-                await _check_can_become_bundle(session, sku)
-            await _save_components(session, sku, components)
-            sku.updated_at = utcnow()
-            await session.flush()
-            return await _sku_out(session, sku)
+        return await db.run_write(_replace_components, code, data)
     except IntegrityError as exc:
         raise _changed_meanwhile("components") from exc
 
 
+def _replace_components(conn: Connection, code: str, data: ComponentsIn) -> SkuOut:
+    with orm_session(conn) as session:
+        sku = _sku_or_404(session, code)
+        components = _resolve_components(session, sku.code, data.components)
+        if components and not sku.is_bundle:
+            _check_can_become_bundle(session, sku)
+        _save_components(session, sku, components)
+        sku.updated_at = utcnow()
+        session.flush()
+        return _sku_out(session, sku)
+
+
 async def add_barcode(db: Database, code: str, data: BarcodeIn) -> SkuOut:
-    fields = [("code", data)]
     try:
-        async with db.write() as session:
-            sku = await _sku_or_404(session, code)
-            if errors := _barcode_errors(fields):
-                raise InvalidInput(f"{data.code} is not a valid {data.kind} barcode", errors)
-            if clashes := await _barcode_clashes(session, fields):
-                raise Conflict(f"barcode {data.code} is taken", clashes)
-            session.add(Barcode(code=data.code, kind=data.kind, sku_id=sku.id))
-            sku.updated_at = utcnow()
-            await session.flush()
-            return await _sku_out(session, sku)
+        return await db.run_write(_add_barcode, code, data)
     except IntegrityError as exc:
-        async with db.read() as session:
-            if clashes := await _barcode_clashes(session, fields):
-                raise Conflict(f"barcode {data.code} is taken", clashes) from exc
+        await db.run_read(_recheck_barcode, data)
         raise _changed_meanwhile("code") from exc
+
+
+def _add_barcode(conn: Connection, code: str, data: BarcodeIn) -> SkuOut:
+    fields = [("code", data)]
+    with orm_session(conn) as session:
+        sku = _sku_or_404(session, code)
+        if errors := _barcode_errors(fields):
+            raise InvalidInput(f"{data.code} is not a valid {data.kind} barcode", errors)
+        if clashes := _barcode_clashes(session, fields):
+            raise Conflict(f"barcode {data.code} is taken", clashes)
+        session.add(Barcode(code=data.code, kind=data.kind, sku_id=sku.id))
+        sku.updated_at = utcnow()
+        session.flush()
+        return _sku_out(session, sku)
+
+
+def _recheck_barcode(conn: Connection, data: BarcodeIn) -> None:
+    with orm_session(conn) as session:
+        if clashes := _barcode_clashes(session, [("code", data)]):
+            raise Conflict(f"barcode {data.code} is taken", clashes)
 
 
 async def delete_barcode(db: Database, code: str) -> None:
     """Removes exactly this code (not its other GS1 form): deleting should never surprise."""
-    async with db.write() as session:
-        barcode = await session.get(Barcode, code)
+    await db.run_write(_delete_barcode, code)
+
+
+def _delete_barcode(conn: Connection, code: str) -> None:
+    with orm_session(conn) as session:
+        barcode = session.get(Barcode, code)
         if barcode is None:
             raise NotFound(
                 f"no SKU has the barcode {code}", [FieldError("barcode", "no SKU has this barcode")]
             )
-        await session.delete(barcode)
-        await session.execute(update(Sku).where(Sku.id == barcode.sku_id).values(updated_at=utcnow()))
+        session.delete(barcode)
+        session.execute(update(Sku).where(Sku.id == barcode.sku_id).values(updated_at=utcnow()))
 
 
 def _changed_meanwhile(field: str) -> Conflict:

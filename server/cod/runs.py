@@ -95,6 +95,14 @@ def close_run(conn: Connection, run_id: uuid.UUID) -> RunOut:
     return RunOut(run_id, row[2], row[0], "closed", len(ids))
 
 
+async def start_run(db: Database, data: RunIn, actor: str) -> RunOut:
+    return await db.run_write(create_run, data, actor)
+
+
+async def end_run(db: Database, run_id: uuid.UUID) -> RunOut:
+    return await db.run_write(close_run, run_id)
+
+
 class RunController(Controller):
     path = "/api/v1/runs"
     tags = ["runs"]
@@ -102,7 +110,7 @@ class RunController(Controller):
     @post("/", opt=MANAGERS, summary="Give a rider a run of stops (their phone syncs them)")
     async def create(self, request: Request[Principal, Any, Any], data: JSONBody[RunIn]) -> RunOut:
         db: Database = request.app.state.db
-        return await db.run_write(create_run, data, request.user.actor)
+        return await start_run(db, data, request.user.actor)
 
     @post(
         "/{run_id:uuid}/close",
@@ -112,7 +120,7 @@ class RunController(Controller):
     )
     async def close(self, request: Request[Principal, Any, Any], run_id: FromPath[uuid.UUID]) -> RunOut:
         db: Database = request.app.state.db
-        return await db.run_write(close_run, run_id)
+        return await end_run(db, run_id)
 
 
 run_routes: list[Any] = [RunController]

@@ -3,7 +3,7 @@
 The database layer runs transactions but knows no domain; `server/writes.py` knows the reactions
 (retry held orders, close count tasks, log changed entities) and installs its `finish` here when it
 is imported (the app, the CLI and the tests import it). A Database made afterwards runs it at the
-end of every `run_write`/`run_hot_write` transaction, in the writer process too (it travels to the
+end of every `run_write` transaction, in the writer process too (it travels to the
 child by name, like every function sent there).
 """
 

@@ -1,9 +1,10 @@
-"""The SQLite writer process: order ingestion's transactions run on their own core.
+"""The SQLite writer process: every write transaction of the server runs on its own core.
 
 Python runs one thread at a time per process. Answering HTTP and building the group-commit
 transaction are both Python work, so in one process they take turns on one core. On SQLite there
-is only ever one writer anyway, so the server hands its hot transactions to a child process that
-owns a write connection: HTTP on one core, the ledger writes on the other.
+is only ever one writer anyway, so the server hands all its write transactions (ingestion, pushes,
+console edits, logins, jobs) to a child process that owns the one write connection: HTTP on one
+core, the writes on the other.
 
 Calls are module-level functions `fn(conn, *args)` sent with their arguments over a pipe (pickled
 by name); the child runs each in one `BEGIN IMMEDIATE` transaction and sends back the result or

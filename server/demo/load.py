@@ -7,16 +7,19 @@ histories are exactly what real use would have produced.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from server.audit.models import AuditEntry
-from server.auth.services import create_user
+from server.auth.passwords import hash_password
+from server.auth.services import add_user
 from server.catalog.models import Barcode, BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db import Database
+from server.db.orm import orm_session
 from server.demo.generate import generate
 from server.demo.records import DemoData, DemoOrder
 from server.inventory.ledger import Movement, post_movements
@@ -37,16 +40,14 @@ async def load_demo(url: str, seed: int = 2026) -> str:
             if await session.scalar(select(AuditEntry.id).where(AuditEntry.action == MARKER)) is not None:
                 return "demo data already loaded; keeping the existing data\n" + logins_text(generate(seed))
         data = generate(seed)
-        async with db.write() as session:
-            ids = await _write_reference_data(session, data)
+        # argon2 before the transaction: the writer is not held while passwords are hashed.
+        password_hashes = await asyncio.to_thread(_hash_passwords, data)
+        ids = await db.run_write(_write_reference_data, data, password_hashes)
         await db.run_write(_receive_opening_stock, data, ids)
         ordered = sorted(data.orders, key=lambda o: o.order.placed_at)
         outcomes = await db.run_write(_ingest_as_they_came, ordered)
         walked = await db.run_write(_walk_lifecycles, list(zip(ordered, outcomes, strict=True)))
-        async with db.write() as session:
-            session.add(
-                AuditEntry(action=MARKER, actor=ACTOR, details={"seed": seed, "orders": len(ordered)})
-            )
+        await db.run_write(_mark_loaded, {"seed": seed, "orders": len(ordered)})
         return (
             f"loaded the demo seller: {len(data.skus)} SKUs, {len(data.warehouses)} warehouses, "
             f"{len(data.shops)} shops, {len(data.users)} users, {len(ordered)} orders "
@@ -61,7 +62,20 @@ def logins_text(data: DemoData) -> str:
     return "Demo logins (username, password, role):\n" + "\n".join(rows)
 
 
-async def _write_reference_data(session: Any, data: DemoData) -> dict[str, Any]:
+def _hash_passwords(data: DemoData) -> list[str]:
+    return [hash_password(u.password) for u in data.users]
+
+
+def _mark_loaded(conn: Connection, details: dict[str, int]) -> None:
+    conn.execute(insert(AuditEntry).values(action=MARKER, actor=ACTOR, details=details))
+
+
+def _write_reference_data(conn: Connection, data: DemoData, password_hashes: list[str]) -> dict[str, Any]:
+    with orm_session(conn) as session:
+        return _add_reference_rows(session, data, password_hashes)
+
+
+def _add_reference_rows(session: Any, data: DemoData, password_hashes: list[str]) -> dict[str, Any]:
     warehouses: dict[str, Warehouse] = {}
     bins: dict[tuple[str, str], Bin] = {}
     for w in data.warehouses:
@@ -76,7 +90,7 @@ async def _write_reference_data(session: Any, data: DemoData) -> dict[str, Any]:
         )
         session.add(warehouse)
         warehouses[w.code] = warehouse
-    await session.flush()
+    session.flush()
     for w in data.warehouses:
         for b in w.bins:
             bins[(w.code, b.code)] = Bin(warehouse_id=warehouses[w.code].id, code=b.code, zone=b.zone)
@@ -86,7 +100,7 @@ async def _write_reference_data(session: Any, data: DemoData) -> dict[str, Any]:
         for s in data.skus
     }
     session.add_all(skus.values())
-    await session.flush()
+    session.flush()
     for s in data.skus:
         session.add_all(Barcode(code=b.code, sku_id=skus[s.code].id, kind=b.kind) for b in s.barcodes)
         session.add_all(
@@ -104,7 +118,7 @@ async def _write_reference_data(session: Any, data: DemoData) -> dict[str, Any]:
             default_warehouse_id=default,
         )
     session.add_all(shops.values())
-    await session.flush()
+    session.flush()
     session.add_all(
         Listing(
             shop_id=shops[li.shop].id,
@@ -115,11 +129,11 @@ async def _write_reference_data(session: Any, data: DemoData) -> dict[str, Any]:
         )
         for li in data.listings
     )
-    for u in data.users:
-        await create_user(
+    for u, password_hash in zip(data.users, password_hashes, strict=True):
+        add_user(
             session,
             username=u.username,
-            password=u.password,
+            password_hash=password_hash,
             role=u.role,
             full_name=u.full_name,
             warehouse_id=warehouses[u.warehouse].id if u.warehouse else None,

@@ -44,8 +44,7 @@ class ExceptionController(Controller):
         exception_id: FromPath[uuid.UUID],
         data: JSONBody[ResolveIn],
     ) -> ExceptionOut:
-        await db.run_write(services.resolve, exception_id, data, request.user.actor)
-        return await services.get_exception(db, exception_id)
+        return await services.resolve_exception(db, exception_id, data, request.user.actor)
 
 
 exception_routes: list[Any] = [ExceptionController]

@@ -98,6 +98,13 @@ def resolve(conn: Connection, exception_id: uuid.UUID, data: ResolveIn, actor: s
     return now
 
 
+async def resolve_exception(
+    db: Database, exception_id: uuid.UUID, data: ResolveIn, actor: str
+) -> ExceptionOut:
+    await db.run_write(resolve, exception_id, data, actor)
+    return await get_exception(db, exception_id)
+
+
 async def get_exception(db: Database, exception_id: uuid.UUID) -> ExceptionOut:
     async with db.read() as session:
         row = (await session.execute(_select().where(ExceptionRecord.id == exception_id))).first()

@@ -218,6 +218,15 @@ async def get_task(db: Database, task_id: uuid.UUID) -> CountTaskOut:
     return _out(row[0], row[1], row[2])
 
 
+async def open_task(db: Database, data: CountTaskIn, actor: str) -> CountTaskOut:
+    return await get_task(db, await db.run_write(create_task, data, actor))
+
+
+async def close_by_hand(db: Database, task_id: uuid.UUID, actor: str) -> CountTaskOut:
+    await db.run_write(close_task, task_id, actor)
+    return await get_task(db, task_id)
+
+
 def _out(task: CountTask, warehouse: str, bin_code: str | None) -> CountTaskOut:
     return CountTaskOut(
         id=task.id,
@@ -256,8 +265,7 @@ class CountTaskController(Controller):
         db: NamedDependency[Database],
         data: JSONBody[CountTaskIn],
     ) -> CountTaskOut:
-        task_id = await db.run_write(create_task, data, request.user.actor)
-        return await get_task(db, task_id)
+        return await open_task(db, data, request.user.actor)
 
     @post("/{task_id:uuid}/close", opt=MANAGERS, summary="Close a count task without waiting for its counts")
     async def close(
@@ -266,8 +274,7 @@ class CountTaskController(Controller):
         db: NamedDependency[Database],
         task_id: FromPath[uuid.UUID],
     ) -> CountTaskOut:
-        await db.run_write(close_task, task_id, request.user.actor)
-        return await get_task(db, task_id)
+        return await close_by_hand(db, task_id, request.user.actor)
 
 
 count_task_routes: list[Any] = [CountTaskController]

@@ -3,7 +3,6 @@
 No `from __future__ import annotations`: Litestar resolves the handler signatures at runtime.
 """
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,15 +10,16 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from msgspec import UNSET
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.address import region_code
 from server.auth.principal import ADMIN, STAFF, Principal, check_warehouse
-from server.changes.log import emit
 from server.db import Database
+from server.db.orm import orm_session
+from server.db.touched import touched
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.inventory.entities import location_entities
 from server.inventory.location_schemas import (
@@ -76,12 +76,12 @@ def _warehouse_out(warehouse: Warehouse) -> WarehouseOut:
     )
 
 
-async def find_warehouse(session: AsyncSession, code: str) -> Warehouse | None:
-    return await session.scalar(select(Warehouse).where(Warehouse.code == code))
+def find_warehouse(session: Session, code: str) -> Warehouse | None:
+    return session.scalar(select(Warehouse).where(Warehouse.code == code))
 
 
-async def _warehouse_or_404(session: AsyncSession, code: str) -> Warehouse:
-    warehouse = await find_warehouse(session, code)
+def _warehouse_or_404(session: Session, code: str) -> Warehouse:
+    warehouse = find_warehouse(session, code)
     if warehouse is None:
         raise NotFound(
             f"no warehouse has the code {code}", [FieldError("code", "no warehouse has this code")]
@@ -89,8 +89,8 @@ async def _warehouse_or_404(session: AsyncSession, code: str) -> Warehouse:
     return warehouse
 
 
-async def _check_warehouse_code_free(session: AsyncSession, code: str) -> None:
-    if await find_warehouse(session, code) is not None:
+def _check_warehouse_code_free(session: Session, code: str) -> None:
+    if find_warehouse(session, code) is not None:
         raise Conflict(
             f"warehouse {code} already exists", [FieldError("code", f"warehouse {code} already exists")]
         )
@@ -103,38 +103,56 @@ async def list_warehouses(
     stmt = select(Warehouse).order_by(Warehouse.priority, Warehouse.code)
     if active is not None:
         stmt = stmt.where(Warehouse.active == active)
-    async with db.read() as session:
-        warehouses, total = await fetch_page(session, stmt, page)
+    return await db.run_read(_warehouse_page, stmt, page)
+
+
+def _warehouse_page(conn: Connection, stmt: Select[Warehouse], page: PageParams) -> Page[WarehouseOut]:
+    with orm_session(conn) as session:
+        warehouses, total = fetch_page(session, stmt, page)
         return page.of([_warehouse_out(w) for w in warehouses], total)
 
 
 async def create_warehouse(db: Database, data: WarehouseIn) -> WarehouseOut:
     region, serves_regions = _region(data.region, "region"), _regions(data.serves_regions)
     try:
-        async with db.write() as session:
-            await _check_warehouse_code_free(session, data.code)
-            warehouse = Warehouse(
-                code=data.code,
-                name=data.name,
-                city=data.city,
-                province=data.province,
-                region=region,
-                priority=data.priority,
-                serves_regions=serves_regions,
-                active=data.active,
-            )
-            session.add(warehouse)
-            await session.flush()
-            return _warehouse_out(warehouse)
+        return await db.run_write(_create_warehouse, data, region, serves_regions)
     except IntegrityError as exc:
-        async with db.read() as session:
-            await _check_warehouse_code_free(session, data.code)
+        await db.run_read(_recheck_warehouse_code, data.code)
         raise Conflict("the warehouse changed at the same moment", [FieldError("code", "try again")]) from exc
 
 
+def _create_warehouse(
+    conn: Connection, data: WarehouseIn, region: str, serves_regions: list[str]
+) -> WarehouseOut:
+    with orm_session(conn) as session:
+        _check_warehouse_code_free(session, data.code)
+        warehouse = Warehouse(
+            code=data.code,
+            name=data.name,
+            city=data.city,
+            province=data.province,
+            region=region,
+            priority=data.priority,
+            serves_regions=serves_regions,
+            active=data.active,
+        )
+        session.add(warehouse)
+        session.flush()
+        return _warehouse_out(warehouse)
+
+
+def _recheck_warehouse_code(conn: Connection, code: str) -> None:
+    with orm_session(conn) as session:
+        _check_warehouse_code_free(session, code)
+
+
 async def update_warehouse(db: Database, code: str, data: WarehousePatch) -> WarehouseOut:
-    async with db.write() as session:
-        warehouse = await _warehouse_or_404(session, code)
+    return await db.run_write(_update_warehouse, code, data)
+
+
+def _update_warehouse(conn: Connection, code: str, data: WarehousePatch) -> WarehouseOut:
+    with orm_session(conn) as session:
+        warehouse = _warehouse_or_404(session, code)
         if data.name is not UNSET:
             warehouse.name = data.name
         if data.city is not UNSET:
@@ -149,7 +167,7 @@ async def update_warehouse(db: Database, code: str, data: WarehousePatch) -> War
             warehouse.serves_regions = _regions(data.serves_regions)
         if data.active is not UNSET:
             warehouse.active = data.active
-        await session.flush()
+        session.flush()
         return _warehouse_out(warehouse)
 
 
@@ -178,8 +196,19 @@ async def list_bins(
     q: str | None = None,
 ) -> Page[BinOut]:
     """Bins by code, which is also walking order when labels run aisle-shelf-level (A-01-03)."""
-    async with db.read() as session:
-        warehouse = await _warehouse_or_404(session, warehouse_code)
+    return await db.run_read(_bin_page, warehouse_code, page, zone, active, q)
+
+
+def _bin_page(
+    conn: Connection,
+    warehouse_code: str,
+    page: PageParams,
+    zone: str | None,
+    active: bool | None,
+    q: str | None,
+) -> Page[BinOut]:
+    with orm_session(conn) as session:
+        warehouse = _warehouse_or_404(session, warehouse_code)
         stmt = select(Bin).where(Bin.warehouse_id == warehouse.id).order_by(Bin.code)
         if zone is not None:
             stmt = stmt.where(Bin.zone == zone)
@@ -187,7 +216,7 @@ async def list_bins(
             stmt = stmt.where(Bin.active == active)
         if q:
             stmt = stmt.where(Bin.code.icontains(q, autoescape=True))
-        bins, total = await fetch_page(session, stmt, page)
+        bins, total = fetch_page(session, stmt, page)
         return page.of([_bin_out(warehouse, b) for b in bins], total)
 
 
@@ -206,12 +235,10 @@ def _bins_to_add(data: NewBins) -> tuple[list[tuple[str, BinIn]], bool]:
     return [("code", BinIn(code=data.code, zone=data.zone, active=data.active))], False
 
 
-async def _check_bin_codes_free(
-    session: AsyncSession, warehouse: Warehouse, bins: list[tuple[str, BinIn]]
-) -> None:
+def _check_bin_codes_free(session: Session, warehouse: Warehouse, bins: list[tuple[str, BinIn]]) -> None:
     codes = [b.code for _, b in bins]
     stmt = select(Bin.code).where(Bin.warehouse_id == warehouse.id, Bin.code.in_(codes))
-    taken = set(await session.scalars(stmt))
+    taken = set(session.scalars(stmt))
     clashes = [
         FieldError(field, f"bin {b.code} already exists in {warehouse.code}")
         for field, b in bins
@@ -232,27 +259,36 @@ async def add_bins(db: Database, warehouse_code: str, data: NewBins) -> BinOut |
     if twice:
         raise InvalidInput("some bins are listed twice", twice)
     try:
-        async with db.write() as session:
-            warehouse = await _warehouse_or_404(session, warehouse_code)
-            await _check_bin_codes_free(session, warehouse, bins)
-            rows = [
-                Bin(warehouse_id=warehouse.id, code=b.code, zone=b.zone, active=b.active) for _, b in bins
-            ]
-            session.add_all(rows)
-            await session.flush()
-            added = [_bin_out(warehouse, row) for row in rows]
+        added = await db.run_write(_add_bins, warehouse_code, bins)
     except IntegrityError as exc:
-        async with db.read() as session:
-            warehouse = await _warehouse_or_404(session, warehouse_code)
-            await _check_bin_codes_free(session, warehouse, bins)
+        await db.run_read(_recheck_bin_codes, warehouse_code, bins)
         raise Conflict("the bins changed at the same moment", [FieldError(bins[0][0], "try again")]) from exc
     return BinsOut(bins=added) if bulk else added[0]
 
 
+def _add_bins(conn: Connection, warehouse_code: str, bins: list[tuple[str, BinIn]]) -> list[BinOut]:
+    with orm_session(conn) as session:
+        warehouse = _warehouse_or_404(session, warehouse_code)
+        _check_bin_codes_free(session, warehouse, bins)
+        rows = [Bin(warehouse_id=warehouse.id, code=b.code, zone=b.zone, active=b.active) for _, b in bins]
+        session.add_all(rows)
+        session.flush()
+        return [_bin_out(warehouse, row) for row in rows]
+
+
+def _recheck_bin_codes(conn: Connection, warehouse_code: str, bins: list[tuple[str, BinIn]]) -> None:
+    with orm_session(conn) as session:
+        _check_bin_codes_free(session, _warehouse_or_404(session, warehouse_code), bins)
+
+
 async def update_bin(db: Database, warehouse_code: str, bin_code: str, data: BinPatch) -> BinOut:
-    async with db.write() as session:
-        warehouse = await _warehouse_or_404(session, warehouse_code)
-        row = await session.scalar(select(Bin).where(Bin.warehouse_id == warehouse.id, Bin.code == bin_code))
+    return await db.run_write(_update_bin, warehouse_code, bin_code, data)
+
+
+def _update_bin(conn: Connection, warehouse_code: str, bin_code: str, data: BinPatch) -> BinOut:
+    with orm_session(conn) as session:
+        warehouse = _warehouse_or_404(session, warehouse_code)
+        row = session.scalar(select(Bin).where(Bin.warehouse_id == warehouse.id, Bin.code == bin_code))
         if row is None:
             raise NotFound(
                 f"no bin {bin_code} in {warehouse.code}",
@@ -262,14 +298,10 @@ async def update_bin(db: Database, warehouse_code: str, bin_code: str, data: Bin
             row.zone = data.zone
         if data.active is not UNSET:
             row.active = data.active
-        await session.flush()
-        # The phones hear of it in the same transaction (a bin switched off leaves their bin list).
-        await (await session.connection()).run_sync(_log_location, row.id)
+        session.flush()
+        # The phones hear of it when the transaction ends (a bin switched off leaves their bin list).
+        touched(conn).changes.update(location_entities(conn, [row.id]))
         return _bin_out(warehouse, row)
-
-
-def _log_location(conn: Connection, bin_id: uuid.UUID) -> None:
-    emit(conn, location_entities(conn, [bin_id]))  # last: it holds the log's head to commit
 
 
 # ---------------------------------------------------------------------------------------------

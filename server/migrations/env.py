@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.db.engine import create_engines
+from server.db.engine import migration_engine
 from server.models import metadata
 
 config = context.config
@@ -27,15 +27,13 @@ def _run(connection: Connection) -> None:
 async def _main() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url must be set by server.db.migrate"
-    writer, reader = create_engines(url)
+    engine = migration_engine(url)
     try:
-        async with writer.connect() as conn:
+        async with engine.connect() as conn:
             await conn.run_sync(_run)
             await conn.commit()
     finally:
-        await writer.dispose()
-        if reader is not writer:
-            await reader.dispose()
+        await engine.dispose()
 
 
 if context.is_offline_mode():

@@ -62,7 +62,7 @@ class OrderCommitter:
     async def _transaction(self, orders: list[OrderIn], actor: str) -> list[Outcome]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self.db.run_hot_write(ingest_batch, orders, actor)
+                return await self.db.run_write(ingest_batch, orders, actor)
             except DBAPIError as exc:
                 if attempt == ATTEMPTS:
                     raise

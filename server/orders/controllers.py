@@ -8,20 +8,13 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy import Select, select
-from sqlalchemy.engine import Connection
 
-from server.auth.principal import MANAGERS, STAFF, Principal, check_warehouse, works_in_one_warehouse
+from server.auth.principal import MANAGERS, STAFF, Principal
 from server.body import refused_items
-from server.channels.models import Shop
 from server.db import Database
-from server.errors import BodegaError, FieldError, InvalidInput, NotFound
-from server.inventory.models import Warehouse
-from server.orders import repository
+from server.errors import BodegaError, FieldError, InvalidInput
+from server.orders import services
 from server.orders.committer import OrderCommitter
-from server.orders.lifecycle import STATUSES
-from server.orders.models import Order, RejectedPayload
-from server.orders.reallocation import reallocate
 from server.orders.schemas import (
     HistoryEntryOut,
     IngestResult,
@@ -30,8 +23,7 @@ from server.orders.schemas import (
     OrderOut,
     StatusChangeIn,
 )
-from server.orders.transitions import change_status
-from server.pagination import PAGINATION, Page, PageParams, TextFilter, count, require_known
+from server.pagination import PAGINATION, Page, PageParams, TextFilter
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
 MAX_BATCH = 5000
@@ -46,16 +38,6 @@ class RejectedOrder(msgspec.Struct):
 class BatchOut(msgspec.Struct):
     results: list[IngestResult]
     rejected: list[RejectedOrder] = []
-
-
-async def keep_rejected_payload(
-    db: Database, source: str, body: bytes | str, problem: dict[str, Any]
-) -> None:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    # PostgreSQL text cannot hold NUL; a raw NUL only comes in a body that is not JSON anyway.
-    text = text.replace("\x00", "\\u0000")
-    async with db.write() as session:
-        session.add(RejectedPayload(source=source, body=text[:1_000_000], problem=problem))
 
 
 async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
@@ -76,7 +58,7 @@ async def keep_rejected_input(exc: Exception, scope: Scope) -> None:
     if isinstance(exc, InvalidInput):
         problem["errors"] = msgspec.to_builtins(exc.errors)
     db: Database = scope["app"].state.db
-    await keep_rejected_payload(db, str(source), body, problem)
+    await services.keep_rejected_payload(db, str(source), body, problem)
 
 
 def _committer(request: Request[Any, Any, Any]) -> OrderCommitter:
@@ -131,7 +113,7 @@ class OrderController(Controller):
                 errors = [FieldError(f"orders[{i}].{e.field}", e.message) for e in outcome.errors]
                 detail = outcome.detail
             out.rejected.append(RejectedOrder(i, order.external_id, errors))
-            await keep_rejected_payload(
+            await services.keep_rejected_payload(
                 db,
                 "orders",
                 msgspec.json.encode(order),
@@ -153,36 +135,17 @@ class OrderController(Controller):
         placed_from: datetime | None = None,
         placed_to: datetime | None = None,
     ) -> Page[OrderOut]:
-        if status is not None and status not in STATUSES:
-            raise InvalidInput(
-                "unknown status", [FieldError("status", f"must be one of {', '.join(STATUSES)}")]
-            )
-        stmt = repository.order_query()
-        if status:
-            stmt = stmt.where(Order.status == status)
-        if channel:
-            stmt = stmt.where(Order.channel == channel)
-        if payment_method:
-            stmt = stmt.where(Order.payment_method == payment_method)
-        if external_id:
-            stmt = stmt.where(Order.external_id == external_id)
-        if shop:
-            stmt = stmt.where(Shop.code == shop)
-        if placed_from:
-            stmt = stmt.where(Order.placed_at >= placed_from)
-        if placed_to:
-            stmt = stmt.where(Order.placed_at < placed_to)
-        async with db.read() as conn:
-            await require_known(conn, Shop.code, shop, "shop")
-            total = await count(conn, stmt)
-            rows = (
-                await conn.execute(
-                    stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset)
-                )
-            ).all()
-            lines = await repository.order_lines(conn, [r[0].id for r in rows])
-        items = [repository.to_out(r[0], r[1], r[2], lines.get(r[0].id, [])) for r in rows]
-        return page.of(items, total)
+        return await services.list_orders(
+            db,
+            page,
+            status=status,
+            shop=shop,
+            channel=channel,
+            payment_method=payment_method,
+            external_id=external_id,
+            placed_from=placed_from,
+            placed_to=placed_to,
+        )
 
     @get(
         "/{order_id:uuid}",
@@ -192,7 +155,7 @@ class OrderController(Controller):
     async def get_order(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
     ) -> OrderOut:
-        return await _order_out(db, order_id, request.user)
+        return await services.get_order(db, order_id, request.user)
 
     @get(
         "/{order_id:uuid}/history",
@@ -203,58 +166,19 @@ class OrderController(Controller):
     async def get_history(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, page: PageParams
     ) -> Page[HistoryEntryOut]:
-        async with db.read() as conn:
-            found = (await conn.execute(_order_warehouse(order_id))).first()
-            if found is None:
-                raise NotFound(f"no order {order_id}", [FieldError("order_id", "no order has this id")])
-            check_warehouse(request.user, found[0], "order_id")
-            entries = await repository.history(conn, order_id)
-        return page.of(entries[page.offset : page.offset + page.limit], len(entries))
+        return await services.order_history(db, order_id, request.user, page)
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
     async def set_status(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, data: StatusChangeIn
     ) -> OrderOut:
-        caller = request.user
-
-        def move(conn: Connection) -> str:
-            if works_in_one_warehouse(caller):
-                # Checked in the writing transaction: the order cannot change warehouse in between.
-                found = conn.execute(_order_warehouse(order_id)).first()
-                if found is not None:
-                    check_warehouse(caller, found[0], "order_id")
-            return change_status(conn, order_id, data.status, actor=caller.actor, reason=data.reason)
-
-        await db.run_write(move)
-        return await _order_out(db, order_id, caller)
+        return await services.set_status(db, order_id, data, request.user)
 
     @post("/{order_id:uuid}/allocate", opt=MANAGERS, summary="Try again to reserve stock for a held order")
     async def allocate(
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
     ) -> OrderOut:
-        await db.run_write(reallocate, [order_id], request.user.actor)
-        return await _order_out(db, order_id, request.user)
-
-
-def _order_warehouse(order_id: uuid.UUID) -> Select[str]:
-    """The code of the warehouse an order is allocated to (NULL if none yet); no row if no order."""
-    return (
-        select(Warehouse.code)
-        .select_from(Order)
-        .outerjoin(Warehouse, Warehouse.id == Order.warehouse_id)
-        .where(Order.id == order_id)
-    )
-
-
-async def _order_out(db: Database, order_id: uuid.UUID, caller: Principal) -> OrderOut:
-    async with db.read() as conn:
-        row = (await conn.execute(repository.order_query().where(Order.id == order_id))).first()
-        if row is None:
-            raise NotFound(f"no order {order_id}", [FieldError("order_id", "no order has this id")])
-        # Warehouse staff see the customer's name, phone and address only of their own orders.
-        check_warehouse(caller, row[2], "order_id")
-        lines = await repository.order_lines(conn, [order_id])
-    return repository.to_out(row[0], row[1], row[2], lines.get(order_id, []))
+        return await services.allocate(db, order_id, request.user)
 
 
 order_routes: list[Any] = [OrderController]

@@ -54,7 +54,7 @@ class PushCommitter:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 # On SQLite, in the writer process when there is one: HTTP on one core, ledgers on the other.
-                return await self.db.run_hot_write(apply_batch, jobs, careful)
+                return await self.db.run_write(apply_batch, jobs, careful)
             except Exception as exc:
                 if attempt == ATTEMPTS or not is_transient(exc):
                     raise

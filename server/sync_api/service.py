@@ -164,7 +164,7 @@ class SyncService:
 
     async def project(self, *, full: bool = False) -> int:
         # A write job like a push: on SQLite in the writer process, off the core answering HTTP.
-        return await self.db.run_hot_write(refresh_job, full)
+        return await self.db.run_write(refresh_job, full)
 
     async def _project_forever(self) -> None:
         assert self.project_every_s is not None
@@ -174,10 +174,10 @@ class SyncService:
             try:
                 await self.project()
                 if time.monotonic() - chased > CHASE_PROOFS_EVERY_S:
-                    await self.db.run_hot_write(chase_job)
+                    await self.db.run_write(chase_job)
                     chased = time.monotonic()
                 if time.monotonic() - tidied > TIDY_EVERY_S:
-                    await self.db.run_hot_write(tidy_job, self.retention_days)
+                    await self.db.run_write(tidy_job, self.retention_days)
                     tidied = time.monotonic()
             except Exception as exc:  # the next round tries again; sync itself does not depend on it
                 log.warning("sync_projector_failed", error=repr(exc)[:300])

@@ -2,11 +2,13 @@
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 
 from server.app import create_app
 from server.auth import services
@@ -14,6 +16,7 @@ from server.auth.models import LoginAttempt
 from server.db import Database
 from server.db.base import utcnow
 from server.errors import InvalidInput
+from server.inventory.models import Warehouse
 from server.settings import load_settings
 from tests.conftest import auth, run
 
@@ -215,14 +218,18 @@ def test_concurrent_guesses_from_two_processes_get_no_extra_tries(
     assert outcomes.count("throttled") >= 7
 
 
+def _old_failures(conn: Connection, long_ago: datetime) -> None:
+    conn.execute(
+        insert(LoginAttempt),
+        [{"username": "test-rider", "client": "10.2.0.1", "ok": False, "at": long_ago}] * 10,
+    )
+
+
 def test_failures_older_than_the_window_do_not_count(database_url: str, tokens: dict[str, str]) -> None:
     async def old_failures() -> None:
         db = Database(database_url)
         try:
-            async with db.write() as session:
-                long_ago = utcnow() - timedelta(seconds=301)
-                for _ in range(10):
-                    session.add(LoginAttempt(username="test-rider", client="10.2.0.1", ok=False, at=long_ago))
+            await db.run_write(_old_failures, utcnow() - timedelta(seconds=301))
         finally:
             await db.dispose()
 
@@ -392,14 +399,15 @@ def test_the_last_admin_cannot_be_disabled_or_demoted(admin: Any, tokens: dict[s
     assert admin.patch(f"/api/v1/users/{me}", json={"role": "supervisor"}).status_code == 200
 
 
+def _add_warehouse(conn: Connection, code: str) -> None:
+    conn.execute(insert(Warehouse).values(code=code, name="Cebu warehouse"))
+
+
 def test_create_user_cli_names_the_warehouse_by_code(database_url: str) -> None:
     async def scenario() -> tuple[str, str]:
-        from server.inventory.models import Warehouse
-
         db = Database(database_url)
         try:
-            async with db.write() as session:
-                session.add(Warehouse(code="CEB1", name="Cebu warehouse"))
+            await db.run_write(_add_warehouse, "CEB1")
             user = await services.create_user_cli(db, "pedro", "long-enough", "warehouse", "Pedro", "CEB1")
             try:
                 await services.create_user_cli(db, "pablo", "long-enough", "warehouse", "Pablo", "NOPE")

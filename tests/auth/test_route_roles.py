@@ -24,13 +24,15 @@ import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 
 from server.auth.models import ROLES, User
-from server.auth.services import register_device
+from server.auth.services import add_device
 from server.db import Database
+from server.db.orm import orm_session
 from server.inventory.models import Warehouse
-from tests.conftest import auth, run
+from tests.conftest import add_users, auth, run
 from tests.kit.world import order_payload, seed_world
 
 ANONYMOUS = "anonymous"
@@ -131,17 +133,19 @@ async def _mint_tokens(url: str, per_role: int) -> dict[str, list[str]]:
     """Fresh tokens for the seeded test users: one per call, so a call that logs out
     (revoking its own token) cannot spoil the calls after it."""
     db = Database(url)
-    minted: dict[str, list[str]] = {}
     try:
-        async with db.write() as session:
-            for role in ROLES:
-                user = await session.scalar(select(User).where(User.username == f"test-{role}"))
-                assert user is not None, f"conftest seeds test-{role}"
-                minted[role] = [
-                    (await register_device(session, user, "route test"))[1] for _ in range(per_role)
-                ]
+        return await db.run_write(_mint, per_role)
     finally:
         await db.dispose()
+
+
+def _mint(conn: Connection, per_role: int) -> dict[str, list[str]]:
+    minted: dict[str, list[str]] = {}
+    with orm_session(conn) as session:
+        for role in ROLES:
+            user_id = session.scalar(select(User.id).where(User.username == f"test-{role}"))
+            assert user_id is not None, f"conftest seeds test-{role}"
+            minted[role] = [add_device(session, user_id, "route test")[1] for _ in range(per_role)]
     return minted
 
 
@@ -166,13 +170,14 @@ def _call(client: Any, endpoint: Endpoint, token: str | None) -> int:
 async def _assign_warehouse(url: str, username: str, code: str | None) -> None:
     db = Database(url)
     try:
-        async with db.write() as session:
-            user = await session.scalar(select(User).where(User.username == username))
-            assert user is not None
-            wh = await session.scalar(select(Warehouse.id).where(Warehouse.code == code)) if code else None
-            user.warehouse_id = wh
+        await db.run_write(_set_warehouse, username, code)
     finally:
         await db.dispose()
+
+
+def _set_warehouse(conn: Connection, username: str, code: str | None) -> None:
+    wh = conn.scalar(select(Warehouse.id).where(Warehouse.code == code)) if code else None
+    assert conn.execute(update(User).where(User.username == username).values(warehouse_id=wh)).rowcount == 1
 
 
 def test_every_route_enforces_its_roles(client: Any, tokens: dict[str, str], database_url: str) -> None:
@@ -289,28 +294,17 @@ REACHES_NO_WAREHOUSE: dict[tuple[str, str], str] = {
 
 async def _warehouse_callers(url: str) -> dict[str, str]:
     """Tokens: a warehouse user of VAL, a warehouse user with no warehouse, and a supervisor."""
-    from server.auth.services import create_user
-
+    users = [
+        ("val-staff", "password-1", "warehouse", OWN),
+        ("no-wh-staff", "password-1", "warehouse", None),
+        ("sup", "password-1", "supervisor", None),
+    ]
     db = Database(url)
     try:
-        async with db.write() as session:
-            val = await session.scalar(select(Warehouse.id).where(Warehouse.code == OWN))
-            users = {
-                "own": await create_user(
-                    session, username="val-staff", password="password-1", role="warehouse", warehouse_id=val
-                ),
-                "none": await create_user(
-                    session, username="no-wh-staff", password="password-1", role="warehouse"
-                ),
-                "supervisor": await create_user(
-                    session, username="sup", password="password-1", role="supervisor"
-                ),
-            }
-            return {
-                who: (await register_device(session, user, "route test"))[1] for who, user in users.items()
-            }
+        tokens = await db.run_write(add_users, users)
     finally:
         await db.dispose()
+    return dict(zip(["own", "none", "supervisor"], tokens, strict=True))
 
 
 def _ceb_order(external_id: str) -> dict[str, Any]:

@@ -4,11 +4,13 @@ import uuid
 from typing import Any, get_args
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from server.catalog.models import BARCODE_KINDS
 from server.catalog.schemas import BarcodeKind
 from server.catalog.services import barcode_problem, scan_forms
 from server.db import Database
+from server.db.orm import orm_session
 from server.inventory.models import StockBalance, Warehouse
 from tests.conftest import auth, run
 from tests.kit.problems import problem
@@ -318,20 +320,24 @@ def test_replace_components(admin: Any) -> None:
     assert body["errors"][0]["field"] == "code"
 
 
+def _put_balance_only(conn: Connection, sku_id: uuid.UUID) -> None:
+    # Only the balance is written (no ledger row): the rule reads balances, and this keeps the
+    # test independent of how receipts are posted.
+    with orm_session(conn) as session:
+        warehouse = Warehouse(code="MNL", name="Manila")
+        session.add(warehouse)
+        session.flush()
+        session.add(StockBalance(sku_id=sku_id, warehouse_id=warehouse.id, on_hand=5))
+
+
 def test_a_sku_holding_stock_cannot_become_a_bundle(admin: Any, database_url: str) -> None:
     sku(admin, "SOAP")
     held = sku(admin, "HELD")
 
     async def put_stock() -> None:
-        # Only the balance is written (no ledger row): the rule reads balances, and this keeps the
-        # test independent of how receipts are posted.
         db = Database(database_url)
         try:
-            async with db.write() as session:
-                warehouse = Warehouse(code="MNL", name="Manila")
-                session.add(warehouse)
-                await session.flush()
-                session.add(StockBalance(sku_id=uuid.UUID(held["id"]), warehouse_id=warehouse.id, on_hand=5))
+            await db.run_write(_put_balance_only, uuid.UUID(held["id"]))
         finally:
             await db.dispose()
 
@@ -353,11 +359,11 @@ def test_a_lost_race_on_the_unique_code_is_409_not_500(admin: Any, monkeypatch: 
     real_check = services._check_new_sku_free
     calls = 0
 
-    async def check_misses_the_first_time(session: Any, data: Any) -> None:
+    def check_misses_the_first_time(session: Any, data: Any) -> None:
         nonlocal calls
         calls += 1
         if calls > 1:
-            await real_check(session, data)
+            real_check(session, data)
 
     monkeypatch.setattr(services, "_check_new_sku_free", check_misses_the_first_time)
     body = problem(admin.post("/api/v1/skus", json={"code": "RACE", "name": "again"}), 409)

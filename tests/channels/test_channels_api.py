@@ -4,11 +4,13 @@ import uuid
 from typing import Any, get_args
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from server.channels.models import CHANNELS
 from server.channels.schemas import Channel
 from server.channels.services import find_shop, resolve_listing
 from server.db import Database
+from server.db.orm import orm_session
 from tests.conftest import auth, run
 from tests.kit.problems import problem
 
@@ -157,6 +159,13 @@ def test_listing_refusals_name_the_field(catalog: Any) -> None:
     assert admin.get("/api/v1/listings").json()["items"][0]["sku"] == "TEE-RED-M"
 
 
+def _resolve(conn: Connection, item_id: str, model_id: str) -> uuid.UUID | None:
+    with orm_session(conn) as session:
+        shop = find_shop(session, "shopee-main")
+        assert shop is not None
+        return resolve_listing(session, shop.id, item_id, model_id)
+
+
 def test_resolve_listing(catalog: Any, database_url: str) -> None:
     admin = catalog
     medium = create(
@@ -167,10 +176,7 @@ def test_resolve_listing(catalog: Any, database_url: str) -> None:
     async def resolve(item_id: str, model_id: str) -> str | None:
         db = Database(database_url)
         try:
-            async with db.read() as session:
-                shop = await find_shop(session, "shopee-main")
-                assert shop is not None
-                sku_id = await resolve_listing(session, shop.id, item_id, model_id)
+            sku_id = await db.run_read(_resolve, item_id, model_id)
         finally:
             await db.dispose()
         return str(sku_id) if sku_id else None

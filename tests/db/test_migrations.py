@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
 
 from server.db import Database
 from server.db.migrate import SchemaMismatch, check_schema, head_revision, upgrade
@@ -64,16 +65,17 @@ def test_head_is_known() -> None:
     assert head_revision()
 
 
+def _writer_pragmas(conn: Connection) -> tuple[Any, ...]:
+    """The writer connection's settings, read inside one of its transactions."""
+    names = ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+    return tuple(conn.execute(text(f"PRAGMA {name}")).scalar() for name in names)
+
+
 def test_sqlite_connections_are_set_up_for_a_server(sqlite_url: str) -> None:
     async def pragmas() -> tuple[Any, ...]:
         db = Database(sqlite_url)
         try:
-            async with db.writer.connect() as conn:
-                mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
-                fk = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
-                sync = (await conn.execute(text("PRAGMA synchronous"))).scalar()
-                busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
-            return mode, fk, sync, busy
+            return await db.run_write(_writer_pragmas)
         finally:
             await db.dispose()
 

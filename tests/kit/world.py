@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 
 from server.catalog.models import Barcode, BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db import Database
+from server.db.orm import orm_session
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Bin, StockBalance, Warehouse
 from server.orders.models import Order
@@ -32,61 +34,61 @@ async def seed_world(url: str, stock: dict[tuple[str, str], int] | None = None) 
     """Two warehouses (VAL serves Luzon, CEB the Visayas), three SKUs, a bundle, a Shopee shop."""
     db = Database(url)
     try:
-        async with db.write() as s:
-            val = Warehouse(
-                code="VAL",
-                name="Valenzuela",
-                city="Valenzuela",
-                province="Metro Manila",
-                region="NCR",
-                priority=10,
-                serves_regions=["NCR", "III", "IV-A"],
-            )
-            ceb = Warehouse(
-                code="CEB",
-                name="Mandaue",
-                city="Mandaue",
-                province="Cebu",
-                region="VII",
-                priority=20,
-                serves_regions=["VI", "VII", "VIII"],
-            )
-            s.add_all([val, ceb])
-            await s.flush()
-            s.add_all([Bin(warehouse_id=val.id, code="A-01-01"), Bin(warehouse_id=ceb.id, code="A-01-01")])
-            skus = {
-                "CASE-BLK": Sku(code="CASE-BLK", name="Phone case, black", weight_grams=50),
-                "CABLE-1M": Sku(code="CABLE-1M", name="USB-C cable 1 m", weight_grams=40),
-                "SOAP-KOJIC": Sku(code="SOAP-KOJIC", name="Kojic soap 135 g", weight_grams=140),
-                "SET-STARTER": Sku(code="SET-STARTER", name="Starter set (case + 2 cables)", is_bundle=True),
-            }
-            s.add_all(skus.values())
-            await s.flush()
-            s.add(
-                BundleComponent(
-                    bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CASE-BLK"].id, qty=1
-                )
-            )
-            s.add(
-                BundleComponent(
-                    bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CABLE-1M"].id, qty=2
-                )
-            )
-            s.add(Barcode(code="4800000000017", sku_id=skus["CASE-BLK"].id, kind="ean13"))
-            shop = Shop(channel="shopee", code="shopee-main", name="Shopee main")
-            s.add(shop)
-            await s.flush()
-            s.add(Listing(shop_id=shop.id, item_id="1001", model_id="2001", sku_id=skus["CABLE-1M"].id))
-            conn = await s.connection()
-            wh = {"VAL": val, "CEB": ceb}
-            moves = [
-                Movement(skus[code].id, wh[w].id, "receive", qty, actor="test")
-                for (code, w), qty in (stock or {}).items()
-            ]
-            await conn.run_sync(post_movements, moves)
-        return World(val, ceb, skus, shop)
+        return await db.run_write(write_world, stock or {})
     finally:
         await db.dispose()
+
+
+def write_world(conn: Connection, stock: dict[tuple[str, str], int]) -> World:
+    with orm_session(conn) as s:
+        val = Warehouse(
+            code="VAL",
+            name="Valenzuela",
+            city="Valenzuela",
+            province="Metro Manila",
+            region="NCR",
+            priority=10,
+            serves_regions=["NCR", "III", "IV-A"],
+        )
+        ceb = Warehouse(
+            code="CEB",
+            name="Mandaue",
+            city="Mandaue",
+            province="Cebu",
+            region="VII",
+            priority=20,
+            serves_regions=["VI", "VII", "VIII"],
+        )
+        s.add_all([val, ceb])
+        s.flush()
+        s.add_all([Bin(warehouse_id=val.id, code="A-01-01"), Bin(warehouse_id=ceb.id, code="A-01-01")])
+        skus = {
+            "CASE-BLK": Sku(code="CASE-BLK", name="Phone case, black", weight_grams=50),
+            "CABLE-1M": Sku(code="CABLE-1M", name="USB-C cable 1 m", weight_grams=40),
+            "SOAP-KOJIC": Sku(code="SOAP-KOJIC", name="Kojic soap 135 g", weight_grams=140),
+            "SET-STARTER": Sku(code="SET-STARTER", name="Starter set (case + 2 cables)", is_bundle=True),
+        }
+        s.add_all(skus.values())
+        s.flush()
+        s.add(
+            BundleComponent(bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CASE-BLK"].id, qty=1)
+        )
+        s.add(
+            BundleComponent(bundle_sku_id=skus["SET-STARTER"].id, component_sku_id=skus["CABLE-1M"].id, qty=2)
+        )
+        s.add(Barcode(code="4800000000017", sku_id=skus["CASE-BLK"].id, kind="ean13"))
+        shop = Shop(channel="shopee", code="shopee-main", name="Shopee main")
+        s.add(shop)
+        s.flush()
+        s.add(Listing(shop_id=shop.id, item_id="1001", model_id="2001", sku_id=skus["CABLE-1M"].id))
+        s.flush()
+        wh = {"VAL": val, "CEB": ceb}
+        moves = [
+            Movement(skus[code].id, wh[w].id, "receive", qty, actor="test")
+            for (code, w), qty in stock.items()
+        ]
+        post_movements(conn, moves)
+        return World(val, ceb, skus, shop)
 
 
 def order_payload(external_id: str, lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -166,7 +167,7 @@ class StockMachine(RuleBasedStateMachine):
         assert self.world is not None
         wh = self.world.val if warehouse == "VAL" else self.world.ceb
         move = Movement(self.world.skus[sku].id, wh.id, "receive", qty, actor="prop")
-        self.write(lambda conn: post_stock(conn, [move]))
+        self.write(post_stock, [move])
 
     @rule(
         data=st.data(),
@@ -180,7 +181,7 @@ class StockMachine(RuleBasedStateMachine):
         order_id = data.draw(st.sampled_from(ids))
         # An illegal move is refused and must change nothing; the invariants check that it didn't.
         with contextlib.suppress(BodegaError):
-            self.write(lambda conn: change_status(conn, order_id, status, actor="prop"))
+            self.write(partial(change_status, actor="prop"), order_id, status)
 
     async def _order_ids(self) -> list[uuid.UUID]:
         assert self.db is not None
