@@ -41,7 +41,6 @@ def receipt(qty: int = 5, bin: str = "B1", sku: str = "S1") -> StockReceived:
     return StockReceived(wh="W", bin=bin, sku=sku, qty=qty)
 
 
-@pytest.mark.parametrize("fmt", ["json", "msgpack"])
 def sync_problem(response: Any) -> dict[str, Any]:
     """A sync endpoint's problem: its `type` ends with its machine-readable `code`."""
     body = problem(response)
@@ -49,6 +48,7 @@ def sync_problem(response: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.parametrize("fmt", ["json", "msgpack"])
 def test_push_is_journalled_judged_and_answered_per_op(world: SyncWorld, client: Any, fmt: str) -> None:
     wh = world.phones["wh1"]
     ops = [op_for(wh, 1, receipt(5)), op_for(wh, 2, receipt(3, bin="B2"))]

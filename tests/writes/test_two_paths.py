@@ -29,6 +29,7 @@ from server.cod.models import CashBalance, DeliveryAttempt
 from server.exceptions.models import ExceptionRecord
 from server.inventory.models import StockBalance, StockMovement, Warehouse
 from server.orders.models import Order, OrderStatusChange
+from server.sync_api.projector import refresh
 from sync import (
     CashCollected,
     DeliveryAttempted,
@@ -140,6 +141,8 @@ class World:
         (sync.AUTHORITY)."""
         with connect(self.url) as conn:
             put_on_run(conn, HOLDER, [self.id_of(e) for e in external_ids])
+            # Logged now, in both worlds alike, not whenever the background projector looks.
+            refresh(conn, full=True)
             conn.commit()
 
     def id_of(self, external_id: str) -> uuid.UUID:
