@@ -22,13 +22,12 @@ from sqlalchemy.orm import Session
 from server.auth import throttle
 from server.auth.models import ROLES, Device, User
 from server.auth.passwords import hash_password, verify_password
-from server.auth.principal import Principal, hash_token, new_token
+from server.auth.principal import WAREHOUSES, Principal, hash_token, new_token
 from server.auth.schemas import DeviceOut, LoginOut, MeOut, UserCreateIn, UserOut, UserUpdateIn
 from server.db import Database
 from server.db.base import utcnow
 from server.db.orm import orm_session
 from server.errors import BodegaError, Conflict, FieldError, InvalidInput, NotFound, TooManyAttempts
-from server.inventory.models import Warehouse
 from server.pagination import Page, PageParams, fetch_page
 from server.settings import Settings
 
@@ -158,7 +157,7 @@ def _create_user(
 ) -> UserOut:
     with orm_session(conn) as session:
         if warehouse_code:
-            warehouse_id = session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse_code))
+            warehouse_id = session.scalar(select(WAREHOUSES.c.id).where(WAREHOUSES.c.code == warehouse_code))
             if warehouse_id is None:
                 raise InvalidInput(
                     f"no warehouse with code {warehouse_code!r}", [FieldError("warehouse_code", "unknown")]
@@ -251,7 +250,7 @@ def _keep_one_admin(session: Session, user: User) -> None:
 
 
 def _require_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
-    if session.get(Warehouse, warehouse_id) is None:
+    if session.scalar(select(WAREHOUSES.c.id).where(WAREHOUSES.c.id == warehouse_id)) is None:
         raise InvalidInput(f"no warehouse {warehouse_id}", [FieldError("warehouse_id", "unknown warehouse")])
 
 

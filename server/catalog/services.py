@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from msgspec import UNSET
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import BigInteger, Select, Uuid, column, delete, or_, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,8 +34,14 @@ from server.db import Database
 from server.db.base import utcnow
 from server.db.orm import orm_session
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
-from server.inventory.models import StockBalance
 from server.pagination import Page, PageParams, fetch_page
+
+# Whether a SKU holds stock: the catalog only reads the inventory's balances (to refuse making a
+# stocked SKU a bundle), so it names their table instead of importing the inventory package, which
+# stands above the catalog (stock is kept per SKU).
+_BALANCES = table(
+    "stock_balances", column("sku_id", Uuid), column("on_hand", BigInteger), column("reserved", BigInteger)
+)
 
 # ---------------------------------------------------------------------------------------------
 # Barcodes
@@ -180,8 +186,8 @@ def _check_can_become_bundle(session: Session, sku: Sku) -> None:
             ],
         )
     # A bundle's stock is its components' stock; units held under its own code would be stranded.
-    stock = select(StockBalance.sku_id).where(
-        StockBalance.sku_id == sku.id, or_(StockBalance.on_hand != 0, StockBalance.reserved != 0)
+    stock = select(_BALANCES.c.sku_id).where(
+        _BALANCES.c.sku_id == sku.id, or_(_BALANCES.c.on_hand != 0, _BALANCES.c.reserved != 0)
     )
     if session.scalar(stock.limit(1)) is not None:
         raise Conflict(
