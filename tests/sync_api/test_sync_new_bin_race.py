@@ -17,14 +17,21 @@ from server.inventory.models import Bin, StockMovement, Warehouse
 from server.sync_api import world as sync_world
 from server.sync_api.push import PushJob, apply_batch
 from sync import StockReceived
+from tests.conftest import _truncate_postgres
 from tests.kit.sync import engine_for, op_for, seed
 
 
+# PostgreSQL only: on SQLite there is one writer, so two transactions never create a bin at once.
+@pytest.fixture
+def database_url(postgres_server_url: str) -> str:
+    _truncate_postgres(postgres_server_url)
+    return postgres_server_url
+
+
+@pytest.mark.postgres
 def test_a_bin_created_meanwhile_by_another_push_is_taken_not_a_failure(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer: two transactions never create a bin at once")
     world = seed(database_url)
     phone = world.phones["wh1"]
     engine = engine_for(database_url)
