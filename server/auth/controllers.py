@@ -25,7 +25,7 @@ from server.auth.schemas import (
 )
 from server.db import Database
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
-from server.settings import Settings
+from server.settings import Settings, TrustedProxies
 
 # Explicit parameter kinds: Litestar 2.23+ deprecates inferring them, and 3.0 drops it.
 Db = NamedDependency[Database]
@@ -55,9 +55,14 @@ def device_out(device: Device, username: str) -> DeviceOut:
     )
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    # Behind a reverse proxy this is the proxy unless the server trusts its forwarded headers.
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request[Any, Any, Any], trusted_proxies: TrustedProxies) -> str:
+    """The address the login throttle counts: the peer, or what a trusted proxy says it forwarded.
+
+    X-Forwarded-For is believed only from a configured proxy (BODEGA_TRUSTED_PROXIES), else any
+    client could name a fresh address per guess and escape the per-address lockout.
+    """
+    peer = request.client.host if request.client else "unknown"
+    return trusted_proxies.client_of(peer, request.headers.getall("x-forwarded-for", []))
 
 
 class AuthController(Controller):
@@ -73,7 +78,12 @@ class AuthController(Controller):
         settings: NamedDependency[Settings],
     ) -> LoginOut:
         user, device, token = await services.authenticate(
-            db, data.username, data.password, client_address(request), settings, device_name=data.device_name
+            db,
+            data.username,
+            data.password,
+            client_address(request, settings.trusted_proxies),
+            settings,
+            device_name=data.device_name,
         )
         return LoginOut(token=token, device_id=device.id, user=user_out(user))
 
@@ -118,12 +128,20 @@ class UserController(Controller):
             )
         return user_out(user)
 
-    @patch("/{user_id:uuid}", opt=ADMIN, summary="Change a user; active=false locks out its tokens at once")
+    @patch(
+        "/{user_id:uuid}",
+        opt=ADMIN,
+        summary="Change a user; a new password or active=false revokes its tokens at once",
+    )
     async def update_user(
-        self, user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdateIn], db: Db
+        self,
+        request: Request[Principal, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserUpdateIn],
+        db: Db,
     ) -> UserOut:
         async with db.write() as session:
-            user = await services.update_user(session, user_id, data)
+            user = await services.update_user(session, user_id, data, by=request.user)
         return user_out(user)
 
 

@@ -130,9 +130,17 @@ async def list_users(
     return await fetch_page(session, stmt, page)
 
 
-async def update_user(session: AsyncSession, user_id: uuid.UUID, changes: UserUpdateIn) -> User:
-    """Apply the fields sent. Disabling a user locks out its tokens at once: every request
-    re-reads User.active (TokenDirectory.lookup)."""
+async def update_user(
+    session: AsyncSession, user_id: uuid.UUID, changes: UserUpdateIn, *, by: Principal
+) -> User:
+    """Apply the fields sent.
+
+    A new password or a change of `active` revokes the user's tokens (all but the caller's own
+    device when admins change their own password): whoever knew the old password, or held a
+    phone while the account was disabled, logs in afresh. Revoking on deactivation means a
+    reactivated user does not get old tokens back; revoking on reactivation too covers users
+    disabled before tokens were revoked that way.
+    """
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
@@ -146,9 +154,12 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, changes: UserUp
         user.warehouse_id = changes.warehouse_id
     if not isinstance(changes.full_name, msgspec.UnsetType):
         user.full_name = changes.full_name
+    password_changed = not isinstance(changes.password, msgspec.UnsetType)
     if not isinstance(changes.password, msgspec.UnsetType):
         # argon2 is deliberately slow; keep it off the event loop.
         user.password_hash = await anyio.to_thread.run_sync(hash_password, changes.password)
+    if password_changed or new_active != user.active:
+        await revoke_user_devices(session, user.id, by=by.actor, keep=by.device_id)
     user.role = new_role
     user.active = new_active
     await session.flush()
@@ -248,6 +259,16 @@ async def revoke_device(session: AsyncSession, device_id: uuid.UUID, by: str) ->
     if device is None:
         raise NotFound(f"no device {device_id}")
     return device
+
+
+async def revoke_user_devices(
+    session: AsyncSession, user_id: uuid.UUID, *, by: str, keep: uuid.UUID | None = None
+) -> None:
+    """Revoke every live token of a user, except the device `keep` (the caller's own)."""
+    stmt = update(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(Device.id != keep)
+    await session.execute(stmt.values(revoked_at=utcnow(), revoked_by=by[:64]))
 
 
 async def logout(session: AsyncSession, caller: Principal) -> None:
