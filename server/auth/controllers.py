@@ -69,7 +69,9 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt=PUBLIC, status_code=200, summary="Log in and get a device token")
+    @post(
+        "/login", opt={**PUBLIC, "throttled": True}, status_code=200, summary="Log in and get a device token"
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
