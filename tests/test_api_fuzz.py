@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from tests.bench.harness import running_server
+from server.bench.harness import running_server
 from tests.conftest import auth, run
 from tests.factories import seed_world
 

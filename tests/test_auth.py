@@ -488,7 +488,7 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_address_lockout(
     """Through `bodega serve` itself: uvicorn used to believe X-Forwarded-For from 127.0.0.1."""
     import httpx
 
-    from tests.bench.harness import running_server
+    from server.bench.harness import running_server
 
     env = {
         "BODEGA_LOGIN_MAX_FAILURES": "100",
