@@ -20,6 +20,7 @@ from server.db.migrate import check_schema
 from server.db.writer import WriterProcess
 from server.errors import exception_handlers
 from server.logs import configure_logging, request_id_middleware, stamp_response
+from server.openapi import document_errors
 from server.orders.controllers import keep_rejected_input
 from server.routes import route_handlers
 from server.settings import Settings, load_settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         before_send=[stamp_response],
         # Exited in reverse: sync stops before the database is disposed.
         lifespan=[lifespan, sync_lifespan],
+        on_startup=[document_errors],
         openapi_config=OpenAPIConfig(
             title="Bodega",
             version="1.0.0",

@@ -101,6 +101,9 @@ def _serve(host: str | None, port: int | None, workers: int) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; Bodega decides itself,
+        # from BODEGA_TRUSTED_PROXIES (server/settings.py), so a local client cannot spoof it.
+        proxy_headers=False,
         loop="uvloop",
         http="httptools",
     )

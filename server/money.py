@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_PESOS = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
+# ASCII digits only: Python's \d also takes full-width and other scripts' digits (U+FF13 ...).
+PESOS_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+_PESOS = re.compile(r"^([0-9]{1,10})(?:\.([0-9]{1,2}))?$")
 
 
 class BadMoney(ValueError):
@@ -13,7 +15,7 @@ class BadMoney(ValueError):
 
 def pesos_to_centavos(amount: str) -> int:
     """'1299.5' -> 129950. Refuses negatives, more than two decimals, floats' exponents, blanks."""
-    match = _PESOS.match(amount.strip())
+    match = _PESOS.match(amount)
     if match is None:
         raise BadMoney(f'{amount!r} is not a peso amount (use digits with up to 2 decimals, e.g. "349.00")')
     whole, frac = match.groups()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,45 @@ def _default_secret() -> str:
 
 
 @dataclass(frozen=True)
+class TrustedProxies:
+    """The reverse proxies whose X-Forwarded-For is believed (BODEGA_TRUSTED_PROXIES: addresses or
+    networks, comma-separated). None by default: a client's own header is never believed."""
+
+    # Kept as text: Settings is handed to route handlers, whose type checks know no IP networks.
+    networks: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> TrustedProxies:
+        networks: list[str] = []
+        for part in text.split(","):
+            if part.strip():
+                try:
+                    networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+                except ValueError as exc:
+                    raise SystemExit(f"BODEGA_TRUSTED_PROXIES: {part.strip()!r} is not an address") from exc
+        return cls(tuple(networks))
+
+    def trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(network) for network in self.networks)
+
+    def client_of(self, peer: str, forwarded_for: Sequence[str]) -> str:
+        """The client's address: the peer itself, unless the peer is a trusted proxy; then the
+        nearest address in X-Forwarded-For that is not one of our proxies (the hops further left
+        were written by whoever sent the request, and prove nothing)."""
+        if not self.trusts(peer):
+            return peer
+        hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
@@ -44,6 +85,7 @@ class Settings:
     login_max_failures: int = 5
     login_max_failures_per_client: int = 30
     login_window_s: int = 300
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     # Group commit: how many orders one transaction may carry, and how long a lone order waits
     # for company before committing alone.
     ingest_batch_max: int = 256
@@ -71,6 +113,7 @@ def load_settings(**overrides: object) -> Settings:
         "login_max_failures": _env_int("BODEGA_LOGIN_MAX_FAILURES", 5),
         "login_max_failures_per_client": _env_int("BODEGA_LOGIN_MAX_FAILURES_PER_CLIENT", 30),
         "login_window_s": _env_int("BODEGA_LOGIN_WINDOW_S", 300),
+        "trusted_proxies": TrustedProxies.parse(os.environ.get("BODEGA_TRUSTED_PROXIES", "")),
         "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
         "sync_retention_days": _env_int("BODEGA_SYNC_RETENTION_DAYS", 14),
         "writer_process": os.environ.get("BODEGA_WRITER_PROCESS", "1") not in ("0", "false", "no"),

@@ -88,12 +88,13 @@ async def _shell(request: Request[Any, Any, Any]) -> Response[Any]:
     return await send_file(request, index, NO_CACHE)
 
 
-@get("/", opt=PUBLIC, tags=["app"], summary="The phone app (or how to build it)")
+# The app's own files and screens are not API: they stay out of the OpenAPI document.
+@get("/", opt=PUBLIC, include_in_schema=False, summary="The phone app (or how to build it)")
 async def app_shell(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _shell(request)
 
 
-@get("/sw.js", opt=PUBLIC, tags=["app"], summary="The phone app's service worker (no-cache)")
+@get("/sw.js", opt=PUBLIC, include_in_schema=False, summary="The phone app's service worker (no-cache)")
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     path = _inside(pwa_dist(), "sw.js")
     if path is None:
@@ -101,7 +102,12 @@ async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     return await send_file(request, path, NO_CACHE)
 
 
-@get("/assets/{name:str}", opt=PUBLIC, tags=["app"], summary="A hashed file of the app build (immutable)")
+@get(
+    "/assets/{name:str}",
+    opt=PUBLIC,
+    include_in_schema=False,
+    summary="A hashed file of the app build (immutable)",
+)
 async def hashed_asset(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
     path = _inside(pwa_dist() / "assets", name)
     if path is None:
@@ -119,7 +125,7 @@ _ANY = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpM
     http_method=_ANY,
     status_code=200,
     opt=PUBLIC,
-    tags=["app"],
+    include_in_schema=False,
     summary="A file of the app build, or a screen of the app (GET); 404 for any other method",
 )
 async def app_file_or_route(request: Request[Any, Any, Any], path: str) -> Response[Any]:

@@ -24,22 +24,29 @@ from server.auth.schemas import (
 )
 from server.db import Database
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
-from server.settings import Settings
+from server.settings import Settings, TrustedProxies
 
 # Explicit parameter kinds: Litestar 2.23+ deprecates inferring them, and 3.0 drops it.
 Db = NamedDependency[Database]
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    # Behind a reverse proxy this is the proxy unless the server trusts its forwarded headers.
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request[Any, Any, Any], trusted_proxies: TrustedProxies) -> str:
+    """The address the login throttle counts: the peer, or what a trusted proxy says it forwarded.
+
+    X-Forwarded-For is believed only from a configured proxy (BODEGA_TRUSTED_PROXIES), else any
+    client could name a fresh address per guess and escape the per-address lockout.
+    """
+    peer = request.client.host if request.client else "unknown"
+    return trusted_proxies.client_of(peer, request.headers.getall("x-forwarded-for", []))
 
 
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt=PUBLIC, status_code=200, summary="Log in and get a device token")
+    @post(
+        "/login", opt={**PUBLIC, "throttled": True}, status_code=200, summary="Log in and get a device token"
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -48,7 +55,12 @@ class AuthController(Controller):
         settings: NamedDependency[Settings],
     ) -> LoginOut:
         return await services.authenticate(
-            db, data.username, data.password, client_address(request), settings, device_name=data.device_name
+            db,
+            data.username,
+            data.password,
+            client_address(request, settings.trusted_proxies),
+            settings,
+            device_name=data.device_name,
         )
 
     @post("/logout", opt=EVERYONE, status_code=204, summary="Revoke this device's token")
@@ -78,11 +90,19 @@ class UserController(Controller):
     async def create_user(self, data: JSONBody[UserCreateIn], db: Db) -> UserOut:
         return await services.create_user(db, data)
 
-    @patch("/{user_id:uuid}", opt=ADMIN, summary="Change a user; active=false locks out its tokens at once")
+    @patch(
+        "/{user_id:uuid}",
+        opt=ADMIN,
+        summary="Change a user; a new password or active=false revokes its tokens at once",
+    )
     async def update_user(
-        self, user_id: FromPath[uuid.UUID], data: JSONBody[UserUpdateIn], db: Db
+        self,
+        request: Request[Principal, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserUpdateIn],
+        db: Db,
     ) -> UserOut:
-        return await services.update_user(db, user_id, data)
+        return await services.update_user(db, user_id, data, by=request.user)
 
 
 class DeviceController(Controller):

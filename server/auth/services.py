@@ -206,15 +206,26 @@ def _user_page(conn: Connection, stmt: Select[User], page: PageParams) -> Page[U
         return page.of([user_out(u) for u in users], total)
 
 
-async def update_user(db: Database, user_id: uuid.UUID, changes: UserUpdateIn) -> UserOut:
-    """Apply the fields sent. Disabling a user locks out its tokens at once: every request
-    re-reads User.active (TokenDirectory.lookup)."""
+async def update_user(db: Database, user_id: uuid.UUID, changes: UserUpdateIn, *, by: Principal) -> UserOut:
+    """Apply the fields sent.
+
+    A new password or a change of `active` revokes the user's tokens (all but the caller's own
+    device when admins change their own password): whoever knew the old password, or held a
+    phone while the account was disabled, logs in afresh. Revoking on deactivation means a
+    reactivated user does not get old tokens back; revoking on reactivation too covers users
+    disabled before tokens were revoked that way.
+    """
     password_hash = None if isinstance(changes.password, msgspec.UnsetType) else await _hash(changes.password)
-    return await db.run_write(_update_user, user_id, changes, password_hash)
+    return await db.run_write(_update_user, user_id, changes, password_hash, by.actor, by.device_id)
 
 
 def _update_user(
-    conn: Connection, user_id: uuid.UUID, changes: UserUpdateIn, password_hash: str | None
+    conn: Connection,
+    user_id: uuid.UUID,
+    changes: UserUpdateIn,
+    password_hash: str | None,
+    by: str,
+    by_device: uuid.UUID | None,
 ) -> UserOut:
     with orm_session(conn) as session:
         user = _user_or_404(session, user_id)
@@ -230,6 +241,8 @@ def _update_user(
             user.full_name = changes.full_name
         if password_hash is not None:
             user.password_hash = password_hash
+        if password_hash is not None or new_active != user.active:
+            revoke_user_devices(session, user.id, by=by, keep=by_device)
         user.role = new_role
         user.active = new_active
         session.flush()
@@ -347,6 +360,16 @@ def _revoke_device(conn: Connection, device_id: uuid.UUID, by: str) -> DeviceOut
     with orm_session(conn) as session:
         device = _revoke(session, device_id, by)
         return device_out(device, _user_or_404(session, device.user_id).username)
+
+
+def revoke_user_devices(
+    session: Session, user_id: uuid.UUID, *, by: str, keep: uuid.UUID | None = None
+) -> None:
+    """Revoke every live token of a user, except the device `keep` (the caller's own)."""
+    stmt = update(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(Device.id != keep)
+    session.execute(stmt.values(revoked_at=utcnow(), revoked_by=by[:64]))
 
 
 async def logout(db: Database, caller: Principal) -> None:

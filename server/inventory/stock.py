@@ -211,8 +211,8 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
         raise InvalidInput(
             f"{sku_code!r} is a bundle", [FieldError("sku", "a bundle has no stock; buffer its components")]
         )
-    existing = lock_balances(conn, {(sku, wh)})
-    if existing:
+    # lock_balances reads the SKU's rows in every warehouse: look for this warehouse's own.
+    if (sku, wh) in lock_balances(conn, {(sku, wh)}):
         conn.execute(
             update(StockBalance)
             .where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh)

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
 
@@ -74,6 +75,7 @@ class OrderController(Controller):
         opt=INGEST,
         summary="Ingest one channel order (idempotent by shop + external id)",
         description="201 when the order is new; 200 for a new version, an unchanged re-send or a stale one.",
+        responses={200: ResponseSpec(IngestResult, description="A known order: updated, unchanged or stale")},
     )
     async def ingest_one(
         self, request: Request[Principal, Any, Any], data: OrderIn
@@ -87,6 +89,8 @@ class OrderController(Controller):
         "/batch",
         opt={**INGEST, "body_items": "orders"},
         summary="Ingest many orders in one request; invalid ones are listed, the rest go in",
+        description="201 when the batch created an order; 200 when every order was already known.",
+        responses={200: ResponseSpec(BatchOut, description="No new order in the batch")},
     )
     async def ingest_batch(
         self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database

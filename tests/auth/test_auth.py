@@ -17,8 +17,9 @@ from server.db import Database
 from server.db.base import utcnow
 from server.errors import InvalidInput
 from server.inventory.models import Warehouse
-from server.settings import load_settings
+from server.settings import TrustedProxies, load_settings
 from tests.conftest import auth, run
+from tests.kit.sync import connect
 
 PROBLEM = "application/problem+json"
 
@@ -309,8 +310,55 @@ def test_disabling_a_user_locks_out_its_tokens_at_once(admin: Any, tokens: dict[
     assert login(admin, "test-rider", "rider-password").status_code == 401
     assert admin.get("/api/v1/users", params={"active": "false"}).json()["total"] == 1
 
-    # Enabling again brings the same phone back without a new login.
+    # Enabling again does not bring the old token back (the phone may have changed hands
+    # meanwhile): the rider logs in afresh.
     admin.patch(f"/api/v1/users/{rider}", json={"active": True})
+    assert admin.get("/api/v1/auth/me", headers=auth(tokens["rider"])).status_code == 401
+    fresh = login(admin, "test-rider", "rider-password")
+    assert fresh.status_code == 200
+    assert admin.get("/api/v1/auth/me", headers=auth(fresh.json()["token"])).status_code == 200
+
+
+def test_reactivating_a_user_disabled_before_revocation_does_not_revive_old_tokens(
+    admin: Any, tokens: dict[str, str], database_url: str
+) -> None:
+    """Users disabled by older code kept live device rows; enabling them revokes those."""
+
+    from sqlalchemy import update
+
+    from server.auth.models import User
+
+    with connect(database_url) as conn:
+        conn.execute(update(User).where(User.username == "test-rider").values(active=False))
+        conn.commit()
+    admin.patch(f"/api/v1/users/{user_id(admin, 'test-rider')}", json={"active": True})
+    assert admin.get("/api/v1/auth/me", headers=auth(tokens["rider"])).status_code == 401
+
+
+def test_a_new_password_revokes_the_users_other_tokens(admin: Any, tokens: dict[str, str]) -> None:
+    phones = [login(admin, "test-rider", "rider-password").json()["token"] for _ in range(2)]
+    changed = admin.patch(
+        f"/api/v1/users/{user_id(admin, 'test-rider')}", json={"password": "new-password-1"}
+    )
+    assert changed.status_code == 200, changed.text
+    for token in [*phones, tokens["rider"]]:
+        assert admin.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
+    assert login(admin, "test-rider", "rider-password").status_code == 401
+    assert login(admin, "test-rider", "new-password-1").status_code == 200
+    # Other users keep their sessions.
+    assert admin.get("/api/v1/auth/me", headers=auth(tokens["warehouse"])).status_code == 200
+
+    # An admin changing their own password stays logged in on this device, and only here.
+    other_admin_phone = login(admin, "test-admin", "admin-password").json()["token"]
+    mine = admin.patch(f"/api/v1/users/{user_id(admin, 'test-admin')}", json={"password": "new-password-2"})
+    assert mine.status_code == 200, mine.text
+    assert admin.get("/api/v1/auth/me").status_code == 200
+    assert admin.get("/api/v1/auth/me", headers=auth(other_admin_phone)).status_code == 401
+
+
+def test_renaming_a_user_keeps_their_tokens(admin: Any, tokens: dict[str, str]) -> None:
+    changed = admin.patch(f"/api/v1/users/{user_id(admin, 'test-rider')}", json={"full_name": "Juan Cruz"})
+    assert changed.status_code == 200
     assert admin.get("/api/v1/auth/me", headers=auth(tokens["rider"])).status_code == 200
 
 
@@ -418,3 +466,51 @@ def test_create_user_cli_names_the_warehouse_by_code(database_url: str) -> None:
             await db.dispose()
 
     assert run(scenario()) == ("True", "warehouse_code")
+
+
+# ---- the address the throttle counts ---------------------------------------------------------
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
+    none = TrustedProxies.parse("")
+    assert none.client_of("127.0.0.1", ["10.0.0.7"]) == "127.0.0.1"
+    proxies = TrustedProxies.parse("127.0.0.1, 10.20.0.0/16")
+    assert proxies.client_of("127.0.0.1", ["203.0.113.5"]) == "203.0.113.5"
+    # The nearest hop that is not ours: what the client wrote further left proves nothing.
+    assert proxies.client_of("127.0.0.1", ["1.1.1.1, 203.0.113.5, 10.20.3.4"]) == "203.0.113.5"
+    assert proxies.client_of("198.51.100.9", ["203.0.113.5"]) == "198.51.100.9"
+    assert proxies.client_of("127.0.0.1", []) == "127.0.0.1"
+    with pytest.raises(SystemExit):
+        TrustedProxies.parse("not-an-address")
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_a_spoofed_forwarded_for_does_not_escape_the_address_lockout(
+    database_url: str, tokens: dict[str, str], trusted: str
+) -> None:
+    """Through `bodega serve` itself: uvicorn used to believe X-Forwarded-For from 127.0.0.1."""
+    import httpx
+
+    from server.bench.harness import running_server
+
+    env = {
+        "BODEGA_LOGIN_MAX_FAILURES": "100",
+        "BODEGA_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
+        "BODEGA_TRUSTED_PROXIES": trusted,
+    }
+    with running_server(database_url, env=env) as server:
+
+        def attempt(password: str, forwarded_for: str) -> int:
+            body = {"username": "test-rider", "password": password}
+            headers = {"X-Forwarded-For": forwarded_for}
+            return httpx.post(f"{server.url}/api/v1/auth/login", json=body, headers=headers).status_code
+
+        if trusted:
+            # Behind our proxy each forwarded address is its own client.
+            assert [attempt("guess", "10.9.0.1") for _ in range(3)] == [401, 401, 401]
+            assert attempt("rider-password", "10.9.0.99") == 200
+            assert attempt("rider-password", "10.9.0.1") == 429
+        else:
+            assert [attempt("guess", f"10.9.0.{i}") for i in range(3)] == [401, 401, 401]
+            # A client naming itself anew on every try is still the one address it connects from.
+            assert attempt("rider-password", "10.9.0.99") == 429
