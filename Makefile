@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BODEGA_DATABASE_URL ?= sqlite+aiosqlite:///var/bodega.db
 
-.PHONY: demo test soak lint typecheck bench clean install pwa lock
+.PHONY: demo test soak lint typecheck bench clean install pwa lock upgrade
 
 # The phone app (pwa/): npm ci when the lock file changes, a build when a source changes.
 PWA_DEPS := pwa/node_modules/.installed
@@ -25,14 +25,20 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# Upgrading is a deliberate commit: `make lock` re-resolves pyproject.toml (runtime, test extras and
-# the build backend) to the newest allowed versions; review requirements.lock's diff, run make test.
+# The lock changes only by a deliberate commit. `make lock` adds what pyproject.toml newly asks for
+# and keeps every other pin; `make upgrade` re-resolves everything (runtime, test extras and the build
+# backend) to the newest allowed versions. Review requirements.lock's diff, then run make test.
 PIP_TOOLS := pip-tools==7.7.0
-lock:
-	test -x $(VENV)-lock/bin/pip-compile || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet $(PIP_TOOLS))
-	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra test --all-build-deps --allow-unsafe \
-		--generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url \
-		--output-file requirements.lock pyproject.toml
+LOCK_FLAGS := --quiet --extra test --all-build-deps --allow-unsafe --generate-hashes --strip-extras \
+	--no-emit-find-links --no-emit-index-url --output-file requirements.lock pyproject.toml
+$(VENV)-lock/bin/pip-compile:
+	$(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet $(PIP_TOOLS)
+
+lock: $(VENV)-lock/bin/pip-compile
+	$(VENV)-lock/bin/pip-compile $(LOCK_FLAGS)
+
+upgrade: $(VENV)-lock/bin/pip-compile
+	$(VENV)-lock/bin/pip-compile --upgrade $(LOCK_FLAGS)
 
 $(PWA_DEPS): pwa/package-lock.json
 	cd pwa && npm ci --no-audit --no-fund --loglevel=error
