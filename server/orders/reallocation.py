@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent
+from server.db.bulk import in_values, uuid_order
 from server.exceptions.raising import exception_row, raise_exceptions
 from server.inventory.models import Reservation
 from server.orders.allocator import Allocator, availability, load_warehouses, needs_of
@@ -23,14 +24,26 @@ from server.orders.validation import CatalogView
 StockKey = tuple[uuid.UUID, uuid.UUID]  # (sku id, warehouse id)
 
 
+# Is anything held at all? Read from the partial index of held orders (migration 0004): most
+# transactions that free stock (a phone's receipt, a return) find nothing held, and stop here.
+_ANY_HELD = select(Order.id).where(Order.status == "on_hold").limit(1)
+
+
 def held_orders_needing(conn: Connection, sku_ids: Collection[uuid.UUID]) -> list[uuid.UUID]:
     """Held orders with a line for one of these SKUs, directly or through a bundle."""
-    skus = sorted(sku_ids)
-    bundles = select(BundleComponent.bundle_sku_id).where(BundleComponent.component_sku_id.in_(skus))
+    if conn.execute(_ANY_HELD).first() is None:
+        return []
+    skus = sorted(sku_ids, key=uuid_order)
+    bundles = select(BundleComponent.bundle_sku_id).where(
+        in_values(conn, BundleComponent.component_sku_id, skus)
+    )
     stmt = (
         select(Order.id)
         .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.status == "on_hold", or_(OrderLine.sku_id.in_(skus), OrderLine.sku_id.in_(bundles)))
+        .where(
+            Order.status == "on_hold",
+            or_(in_values(conn, OrderLine.sku_id, skus), OrderLine.sku_id.in_(bundles)),
+        )
         .distinct()
     )
     return [row[0] for row in conn.execute(stmt).all()]
