@@ -8,18 +8,20 @@ reactions follow in this order:
 1. where stock fell below what orders hold (an adjustment, a count that found less), the orders
    that give back first go on hold, each with an exception, until the reservations fit;
 2. held orders get another try, oldest first, where stock was freed (a receipt, a return, a count
-   that found more, a cancellation, a smaller new version, a transfer in);
+   that found more, a cancellation, a smaller new version, a transfer in) — on PostgreSQL in a
+   follow-up transaction right after the commit (see the lock order below);
 3. open count tasks whose every target has now been counted close;
 4. the change log hears the new value of every entity touched (the phones' pick tasks, rider
    stops, exceptions, count tasks, bins, cash) — last, because it holds the log's head to commit.
 
 Lock order (PostgreSQL), the same on every path so two transactions never wait on each other in a
 cycle: sync devices, then orders by id, then stock balances by (sku, warehouse), then cash
-balances by holder, then the change log's head. The reactions come after a write that may already
-hold balance locks, so they never wait for an order: held orders are retried with
-`FOR UPDATE SKIP LOCKED` (an order another transaction holds is being written by it, and that
-transaction reads the balances after this one commits). A deadlock or serialization failure that
-still happens is retried by `Database.run_write` a bounded number of times.
+balances by holder, then the change log's head. Retrying held orders would lock orders and more
+balances after a write already holds some: on PostgreSQL it is a transaction of its own, run right
+after the write commits, which locks the held orders (`FOR UPDATE SKIP LOCKED`: one another
+transaction holds is being written by it) and then their balances in key order. If the server dies
+between the two, those orders wait for the next stock that is freed for them. A deadlock or
+serialization failure that still happens is retried by `Database.run_write` a bounded number of times.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from server.changes.log import Head, emit, lock_head
 from server.cod.entities import stop_entities
 from server.db.base import utcnow
 from server.db.reactions import install
-from server.db.touched import take
+from server.db.touched import StockKey, later, take
 from server.exceptions.entities import exception_entities
 from server.inventory.count_tasks import finish_counted
 from server.inventory.ledger import below_reserved
@@ -51,6 +53,10 @@ class Reactions:
     held: list[uuid.UUID] = field(default_factory=list[uuid.UUID])
     head: Head | None = None
 
+    def absorb(self, allocated: list[uuid.UUID]) -> None:
+        """What the follow-up transaction (held orders retried, PostgreSQL) let through."""
+        self.allocated.extend(allocated)
+
 
 def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) -> Reactions:
     """Run the reactions to what this transaction touched. `log_head`: take the change log's
@@ -65,7 +71,12 @@ def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) ->
             note.orders |= again.orders
             note.freed |= again.freed
             note.changes.update(again.changes)
-    if note.freed:
+    if note.freed and conn.dialect.name == "postgresql":
+        # Retrying held orders locks their stock, which this transaction may have to take out of
+        # the global lock order (it already holds other balances): on PostgreSQL it runs in a
+        # transaction of its own right after this one commits (Database.run_write).
+        later(conn, retry_freed, sorted(note.freed, key=lambda k: (k[0].int, k[1].int)), actor)
+    elif note.freed:
         done.allocated = retry_held(conn, note.freed, actor)
         again = take(conn)  # what the retried orders touched
         note.orders |= again.orders
@@ -86,6 +97,12 @@ def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) ->
     if changes or log_head:
         done.head = emit(conn, changes)
     return done
+
+
+def retry_freed(conn: Connection, freed: list[StockKey], actor: str) -> list[uuid.UUID]:
+    """Held orders retried for stock another transaction freed (its follow-up on PostgreSQL): this
+    transaction locks the held orders, then their balances in key order, like every other."""
+    return retry_held(conn, freed, actor)
 
 
 install(finish)

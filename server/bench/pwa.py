@@ -168,6 +168,7 @@ def _seed(conn: Connection) -> None:
     from server.db.orm import orm_session
     from server.inventory.ledger import Movement, post_movements
     from server.inventory.models import Bin, Warehouse
+    from sync import HLCTimestamp, event_key, wall_clock_ms
 
     with orm_session(conn) as s:
         wh = Warehouse(code=WAREHOUSE, name="Valenzuela", region="NCR", priority=10, serves_regions=["NCR"])
@@ -180,8 +181,14 @@ def _seed(conn: Connection) -> None:
         kinds = {"EAN13": "ean13", "Code128": "internal"}
         s.add_all(Barcode(code=bc, sku_id=skus[code].id, kind=kinds[sym]) for code, _, bc, sym, _ in SKUS)
         s.flush()
+        # Opening stock, keyed by the wall clock: the seeding process's own server clock may have
+        # adopted a phone's clock minutes ahead (tests run one after another in one process), and
+        # stock keyed after the phone's count would be counted as having arrived after it.
+        opening = event_key(HLCTimestamp(wall_clock_ms(), 0).encode(), "seed")
         moves = [
-            Movement(skus[code].id, wh.id, "receive", qty, actor="seed", bin_id=bins["A-01-01"].id)
+            Movement(
+                skus[code].id, wh.id, "receive", qty, actor="seed", bin_id=bins["A-01-01"].id, at=opening
+            )
             for code, _, _, _, qty in SKUS
             if qty
         ]

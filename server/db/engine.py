@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool, QueuePool
 
-from server.db.reactions import Finish, installed, run_in_transaction
+from server.db.reactions import Finish, Later, installed, run_in_transaction
 from server.db.sqlite import prepare_sqlite
 from server.db.transient import is_lost_race
 from server.db.writer import WriterProcess
@@ -113,7 +113,17 @@ class Database:
         return result
 
     async def run_write_reacting(self, fn: Callable[..., T], *args: Any) -> tuple[T, Any]:
-        """`run_write`, also answering what the reactions did (None without reactions)."""
+        """`run_write`, also answering what the reactions did (None without reactions). Follow-up
+        transactions the reactions asked for run after the commit; what they return is handed to
+        the reactions' `absorb` (a receipt's answer lists the held orders they let through)."""
+        result, reactions, later = await self._transaction(fn, args)
+        for follow_fn, follow_args in later:
+            done = await self.run_write(follow_fn, *follow_args)
+            if reactions is not None and hasattr(reactions, "absorb"):
+                reactions.absorb(done)
+        return result, reactions
+
+    async def _transaction(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, Any, Later]:
         if self.writer_process is not None:
             return await self.writer_process.call(run_in_transaction, self.finish, fn, args)
         if self._sync_writer is not None and self._write_thread is not None:
@@ -134,7 +144,7 @@ class Database:
                 await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))  # apart, not in step again
         raise AssertionError("unreachable")
 
-    def _in_writer_thread(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, Any]:
+    def _in_writer_thread(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, Any, Later]:
         assert self._sync_writer is not None
         if self._check_pickle:
             _check_picklable((fn, args))

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from server.db.touched import begin
+from server.db.touched import begin, take_later
 
 Finish = Callable[[Connection], Any]
 _installed: list[Finish] = []
@@ -28,10 +28,15 @@ def installed() -> Finish | None:
     return _installed[0] if _installed else None
 
 
+Later = list[tuple[Callable[..., Any], tuple[Any, ...]]]
+
+
 def run_in_transaction(
     conn: Connection, finish: Finish | None, fn: Callable[..., Any], args: tuple[Any, ...]
-) -> tuple[Any, Any]:
-    """fn(conn, *args), then the reactions, in the caller's one transaction; (result, reactions)."""
+) -> tuple[Any, Any, Later]:
+    """fn(conn, *args), then the reactions, in the caller's one transaction; (result, reactions,
+    the follow-up transactions the reactions asked for, to run once this one has committed)."""
     begin(conn)
     result = fn(conn, *args)
-    return result, finish(conn) if finish is not None else None
+    reactions = finish(conn) if finish is not None else None
+    return result, reactions, take_later(conn)

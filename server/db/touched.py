@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 StockKey = tuple[uuid.UUID, uuid.UUID]  # (sku id, warehouse id)
 _KEY = "bodega.touched"
+_LATER = "bodega.later"
 
 
 @dataclass
@@ -54,6 +55,17 @@ def touched(conn: Connection) -> Touched:
 
 def begin(conn: Connection) -> None:
     conn.info.pop(_KEY, None)
+    conn.info.pop(_LATER, None)
+
+
+def later(conn: Connection, fn: Any, *args: Any) -> None:
+    """Run fn(conn, *args) in a transaction of its own once this one has committed (a reaction
+    that would take locks out of the global order inside this transaction: server/writes.py)."""
+    conn.info.setdefault(_LATER, []).append((fn, args))
+
+
+def take_later(conn: Connection) -> list[tuple[Any, tuple[Any, ...]]]:
+    return conn.info.pop(_LATER, None) or []
 
 
 def take(conn: Connection) -> Touched:
