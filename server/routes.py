@@ -16,6 +16,7 @@ from server.inventory.count_tasks import count_task_routes
 from server.inventory.locations import location_routes
 from server.orders.controllers import order_routes
 from server.settings import Settings
+from server.sync_api.accept import accept_routes
 from server.sync_api.controllers import sync_routes
 from server.web import pwa_routes
 
@@ -29,7 +30,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += stock_routes
     handlers += count_task_routes
     handlers += order_routes
-    handlers += exception_routes
+    handlers += exception_routes + accept_routes
     handlers += sync_routes
     handlers += run_routes
     handlers += cod_routes

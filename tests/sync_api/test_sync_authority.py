@@ -132,3 +132,41 @@ def test_the_issue_rider_counting_a_bin_to_zero_moves_nothing(world: SyncWorld, 
         total = conn.execute(text("SELECT SUM(qty) FROM stock_movements")).scalar_one()
         assert int(total) == 33
         assert conn.execute(select(SyncOp.status).where(SyncOp.op_id == op.id)).scalar_one() == "flagged"
+
+
+def _out_of_scope(conn: Any) -> Any:
+    return conn.execute(select(ExceptionRecord.id).where(ExceptionRecord.kind == "out_of_scope")).scalar_one()
+
+
+def test_a_supervisor_accepting_an_out_of_scope_fact_applies_it_once(
+    world: SyncWorld, client: Any, tokens: dict[str, str]
+) -> None:
+    """A rider's receipt into W is held out of the ledger; accepted, it is judged and written then,
+    and the journal row says so; a second accept, or accepting another kind, is refused."""
+    rider = world.phones["rider1"]
+    receipt = op_for(rider, 1, StockReceived(wh="W", bin="B1", sku="S1", qty=7))
+    post(client, rider, PushRequest(v=1, ops=[receipt]), endpoint="push")
+    with connect(world.url) as conn:
+        assert conn.execute(select(func.count()).select_from(StockMovement)).scalar_one() == 0
+        exception_id = _out_of_scope(conn)
+    supervisor = {"Authorization": f"Bearer {tokens['supervisor']}"}
+    warehouse = {"Authorization": f"Bearer {tokens['warehouse']}"}
+    assert client.post(f"/api/v1/exceptions/{exception_id}/accept", headers=warehouse).status_code == 403
+    accepted = client.post(f"/api/v1/exceptions/{exception_id}/accept", headers=supervisor)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["status"] == "resolved"
+    assert "accepted by" in accepted.json()["resolution"]
+    again = client.post(f"/api/v1/exceptions/{exception_id}/accept", headers=supervisor)
+    assert again.status_code == 409, again.text
+    with connect(world.url) as conn:
+        moves = conn.execute(select(StockMovement.qty, StockMovement.ref_id)).all()
+        assert [(int(q), r) for q, r in moves] == [(7, str(receipt.id))]
+        row = conn.execute(select(SyncOp.status, SyncOp.notes).where(SyncOp.op_id == receipt.id)).one()
+        assert row.status == "applied" and "accepted" in row.notes
+        other = new_id()
+        conn.execute(
+            insert(ExceptionRecord).values(id=other, kind="order_on_hold", message="held", details={})
+        )
+        conn.commit()
+    wrong = client.post(f"/api/v1/exceptions/{other}/accept", headers=supervisor)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "exception_id"
