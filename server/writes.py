@@ -67,10 +67,7 @@ def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) ->
         short = below_reserved(conn, note.fell)
         if short:
             done.held = hold_for_shortfall(conn, short, actor)
-            again = take(conn)  # the reservations those orders gave back
-            note.orders |= again.orders
-            note.freed |= again.freed
-            note.changes.update(again.changes)
+            note.merge(take(conn))  # the reservations those orders gave back
     if note.freed and conn.dialect.name == "postgresql":
         # Retrying held orders locks their stock, which this transaction may have to take out of
         # the global lock order (it already holds other balances): on PostgreSQL it runs in a
@@ -78,10 +75,7 @@ def finish(conn: Connection, *, actor: str = REACTOR, log_head: bool = False) ->
         later(conn, retry_freed, sorted(note.freed, key=lambda k: (k[0].int, k[1].int)), actor)
     elif note.freed:
         done.allocated = retry_held(conn, note.freed, actor)
-        again = take(conn)  # what the retried orders touched
-        note.orders |= again.orders
-        note.exceptions |= again.exceptions
-        note.changes.update(again.changes)
+        note.merge(take(conn))  # what the retried orders touched
     changes = dict(note.changes)
     if note.counted_in or note.orders or note.exceptions:
         lock_head(conn)  # first: values computed below are never older than ones already logged

@@ -39,10 +39,14 @@ class Touched:
     # Entity values a writer already knows (it has the rows in hand), for the change log as they are.
     changes: dict[tuple[str, str, str], Any] = field(default_factory=dict[tuple[str, str, str], Any])
 
-    def __bool__(self) -> bool:
-        return bool(
-            self.orders or self.exceptions or self.freed or self.fell or self.counted_in or self.changes
-        )
+    def merge(self, other: Touched) -> None:
+        """Add what a reaction's own writes touched."""
+        self.orders |= other.orders
+        self.exceptions |= other.exceptions
+        self.freed |= other.freed
+        self.fell |= other.fell
+        self.counted_in |= other.counted_in
+        self.changes.update(other.changes)
 
 
 def touched(conn: Connection) -> Touched:
@@ -70,7 +74,8 @@ def take_later(conn: Connection) -> list[tuple[Any, tuple[Any, ...]]]:
 
 def take(conn: Connection) -> Touched:
     """The note so far, cleared: what a reaction writes next goes into a fresh one."""
-    return conn.info.pop(_KEY, None) or Touched()
+    note = conn.info.pop(_KEY, None)
+    return note if note is not None else Touched()
 
 
 def snapshot(conn: Connection) -> Touched:
