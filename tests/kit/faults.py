@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from sync import ProtocolError, SyncRequest, SyncResponse, TransportError
@@ -42,18 +43,19 @@ FAULT_PROFILES = (
 
 
 @dataclass
-class Network:
+class Network(ABC):
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     faults: Faults = field(default_factory=Faults)
     partitioned: set[str] = field(default_factory=set[str])  # phones without signal
     delayed: list[tuple[str, SyncRequest]] = field(default_factory=list[tuple[str, SyncRequest]])
 
+    @abstractmethod
     def deliver(self, device: str, request: SyncRequest) -> SyncResponse:
         """The request reaches the server and its answer comes back (no faults)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def store_blob(self, device: str, blob_id: str, data: bytes) -> None:
-        raise NotImplementedError
+        """A photo or signature reaches the server (no faults)."""
 
     def transport(self, device: str) -> FlakyTransport:
         return FlakyTransport(self, device)
