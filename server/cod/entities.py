@@ -56,18 +56,3 @@ def stop_entities(conn: Connection, order_ids: Iterable[uuid.UUID]) -> Changes:
     for entity in logged_values(conn, ("stop",), [order_ref(i) for i in ids]):
         changes.setdefault(entity, None)  # logged before, no longer on an open run: delete it
     return changes
-
-
-def orders_on_runs(conn: Connection, order_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these orders are stops of an open run (their stop entity follows the order)."""
-    ids = list(order_ids)
-    found: set[uuid.UUID] = set()
-    for chunk in chunks(ids):
-        rows = by_ids(
-            conn,
-            "SELECT s.order_id FROM run_stops s JOIN delivery_runs r ON r.id = s.run_id "
-            "WHERE s.order_id {ids} AND r.status = 'open'",
-            chunk,
-        )
-        found.update(uuid.UUID(ref_of(r[0])) for r in rows)
-    return found

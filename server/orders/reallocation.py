@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from server.catalog.models import BundleComponent
 from server.db.bulk import in_values, uuid_order
+from server.db.touched import StockKey
 from server.exceptions.raising import exception_row, raise_exceptions
 from server.inventory.models import Reservation
 from server.orders.allocator import Allocator, availability, load_warehouses, needs_of
@@ -20,9 +21,6 @@ from server.orders.rows import Writes, flush
 from server.orders.schemas import IngestResult
 from server.orders.transitions import Transitions
 from server.orders.validation import CatalogView
-
-StockKey = tuple[uuid.UUID, uuid.UUID]  # (sku id, warehouse id)
-
 
 # Is anything held at all? Read from the partial index of held orders (migration 0004): most
 # transactions that free stock (a phone's receipt, a return) find nothing held, and stop here.

@@ -25,7 +25,7 @@ from server.catalog.entities import sku_entities
 from server.catalog.models import Barcode, Sku
 from server.changes.log import Changes, emit, lock_head
 from server.changes.models import SyncLogHead
-from server.cod.entities import orders_on_runs, stop_entities
+from server.cod.entities import stop_entities
 from server.db.base import utcnow
 from server.exceptions.entities import exception_entities
 from server.exceptions.models import ExceptionRecord
@@ -46,7 +46,7 @@ def order_entities(conn: Connection, order_ids: Iterable[uuid.UUID]) -> Changes:
     return task_entities(conn, ids) | stop_entities(conn, ids)
 
 
-__all__ = ["order_entities", "orders_on_runs", "refresh", "refresh_job"]
+__all__ = ["order_entities", "refresh", "refresh_job"]
 
 
 def _oldest_open(conn: Connection, now: datetime) -> datetime:
