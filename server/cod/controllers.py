@@ -107,8 +107,8 @@ def attempt_delivery(conn: Connection, data: AttemptIn, actor: str) -> AttemptOu
     now = utcnow()
     first = _first_deliverer(conn, data.waybill)
     # A delivery reported while the order still says packed walks it through shipped, as a
-    # rider's does; the units leave on hand by the handover's own fact (a phone's
-    # parcel.handed_over), not here, so a handover syncing later does not take them twice.
+    # rider's does: that implied step takes the units off on hand (no handover fact did), while a
+    # step the fact itself reports leaves the stock to its own facts (orders/transitions.walk).
     moves = Transitions(actor, now=now, stock_by_facts=True)
     flags: list[dict[str, Any]] = []
     counts = True
