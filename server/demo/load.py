@@ -8,7 +8,9 @@ histories are exactly what real use would have produced.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
@@ -19,9 +21,12 @@ from server.auth.services import add_user
 from server.catalog.models import Barcode, BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db import Database
+from server.db.base import utcnow
 from server.db.orm import orm_session
+from server.demo.cod import RIDER, write_cod_demo
 from server.demo.generate import generate
 from server.demo.records import DemoData, DemoOrder
+from server.inbound.demo import seed_imports
 from server.inventory.ledger import Movement, post_movements
 from server.inventory.models import Bin, Warehouse
 from server.orders.ingest import IngestBatch
@@ -30,10 +35,12 @@ from server.orders.transitions import change_status
 from server.writes import finish
 
 MARKER = "demo.loaded"
+MANILA = ZoneInfo("Asia/Manila")
+DEMO_FILES = Path("var") / "demo"  # beside the demo database (make demo runs from the checkout)
 ACTOR = "demo"
 
 
-async def load_demo(url: str, seed: int = 2026) -> str:
+async def load_demo(url: str, seed: int = 2026, files: Path = DEMO_FILES) -> str:
     db = Database(url, finish=finish)
     try:
         async with db.read() as session:
@@ -47,14 +54,28 @@ async def load_demo(url: str, seed: int = 2026) -> str:
         ordered = sorted(data.orders, key=lambda o: o.order.placed_at)
         outcomes = await db.run_write(_ingest_as_they_came, ordered)
         walked = await db.run_write(_walk_lifecycles, list(zip(ordered, outcomes, strict=True)))
+        imports = await db.run_write(_seed_imports, data)
+        cod = await db.run_write(write_cod_demo, utcnow())
+        remittance = await asyncio.to_thread(_write_file, files / "jnt_remittance.csv", cod["remittance_csv"])
         await db.run_write(_mark_loaded, {"seed": seed, "orders": len(ordered)})
         return (
             f"loaded the demo seller: {len(data.skus)} SKUs, {len(data.warehouses)} warehouses, "
             f"{len(data.shops)} shops, {len(data.users)} users, {len(ordered)} orders "
-            f"({walked} moved along their lifecycle)\n" + logins_text(data)
+            f"({walked} moved along their lifecycle), {len(imports)} import shipments "
+            "(on the water, held at customs, at the warehouse to receive)\n"
+            f"cash on delivery: courier J&T (jnt) carried {cod['courier_parcels']} parcels and says "
+            f"it delivered them; its remittance report to reconcile is {remittance} "
+            f"(POST /api/v1/couriers/jnt/remittances); {RIDER} has a run of {cod['run_stops']} stops "
+            f"for today\n" + logins_text(data)
         )
     finally:
         await db.dispose()
+
+
+def _write_file(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def logins_text(data: DemoData) -> str:
@@ -64,6 +85,13 @@ def logins_text(data: DemoData) -> str:
 
 def _hash_passwords(data: DemoData) -> list[str]:
     return [hash_password(u.password) for u in data.users]
+
+
+def _seed_imports(conn: Connection, data: DemoData) -> list[str]:
+    """Imports at three stages, for the first warehouse's plain SKUs (server/inbound/demo.py)."""
+    plain = [s.code for s in data.skus if not s.is_bundle][:3]
+    today = data.now.astimezone(MANILA).date()
+    return seed_imports(conn, data.warehouses[0].code, plain, data.now, today)
 
 
 def _mark_loaded(conn: Connection, details: dict[str, int]) -> None:
