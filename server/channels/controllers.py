@@ -4,12 +4,13 @@
 import uuid
 from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from server.auth.principal import ADMIN, MANAGERS
+from server.auth.principal import ADMIN, MANAGERS, Principal
 from server.channels import services
+from server.channels import stock_services as stock
 from server.channels.schemas import Channel, ListingIn, ListingOut, ListingPatch, ShopIn, ShopOut, ShopPatch
 from server.db import Database
 from server.pagination import PAGINATION, Page, PageParams, TextFilter, UrlKey
@@ -71,4 +72,49 @@ class ListingController(Controller):
         return await services.update_listing(db, listing_id, data)
 
 
-channel_routes: list[Any] = [ShopController, ListingController]
+class ChannelStockController(Controller):
+    """Stock out to the channels: connections, buffers and rules, campaign locks, push state."""
+
+    path = "/api/v1"
+    tags = ["channels"]
+
+    @put("/shops/{code:str}/connection", opt=ADMIN, summary="Connect a shop to its platform's API")
+    async def connect(
+        self, request: Request[Principal, Any, Any], db: Db, code: UrlKey, data: JSONBody[stock.ConnectionIn]
+    ) -> stock.ConnectionOut:
+        return await db.run_write(stock.connect_shop, code, data, request.user.actor)
+
+    @put("/shops/{code:str}/stock-rule", opt=ADMIN, summary="Set the stock buffer/rule of a shop's listings")
+    async def shop_rule(self, db: Db, code: UrlKey, data: JSONBody[stock.StockRuleIn]) -> None:
+        await db.run_write(stock.set_stock_rule, code, None, data)
+
+    @put("/listings/{listing_id:uuid}/stock-rule", opt=ADMIN, summary="Set one listing's stock buffer/rule")
+    async def listing_rule(
+        self, db: Db, listing_id: FromPath[uuid.UUID], data: JSONBody[stock.StockRuleIn]
+    ) -> None:
+        await db.run_write(stock.set_listing_rule, listing_id, data)
+
+    @put(
+        "/listings/{listing_id:uuid}/campaign-lock",
+        opt=ADMIN,
+        summary="Record the units a marketplace locked for a campaign",
+    )
+    async def campaign_lock(
+        self, db: Db, listing_id: FromPath[uuid.UUID], data: JSONBody[stock.CampaignLockIn]
+    ) -> None:
+        await db.run_write(stock.set_campaign_lock, listing_id, data.locked)
+
+    @get(
+        "/listings/{listing_id:uuid}/stock",
+        opt=MANAGERS,
+        summary="What a listing should show, and what was pushed",
+    )
+    async def listing_stock(self, db: Db, listing_id: FromPath[uuid.UUID]) -> stock.ListingStockOut:
+        return await db.run_read(stock.listing_stock, listing_id)
+
+    @get("/channels/drift", opt=MANAGERS, summary="Listings whose last push is not what they should show")
+    async def drift(self, db: Db) -> list[stock.ListingStockOut]:
+        return await db.run_read(stock.drifting)
+
+
+channel_routes: list[Any] = [ShopController, ListingController, ChannelStockController]

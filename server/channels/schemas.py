@@ -26,6 +26,14 @@ ShopName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=TEX
 ExternalShopId = Annotated[
     str, msgspec.Meta(max_length=64, pattern=TEXT_PATTERN, description="The channel's own shop or seller id")
 ]
+CourierCode = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description='The courier this shop\'s parcels go with (its code, e.g. "jnt"); "" = our own riders',
+    ),
+]
 ItemId = Annotated[
     str, msgspec.Meta(min_length=1, max_length=64, pattern=TEXT_PATTERN, description="The channel's item id")
 ]
@@ -50,6 +58,7 @@ class ShopIn(msgspec.Struct, forbid_unknown_fields=True):
     external_shop_id: ExternalShopId | None = None
     # Tried first when allocating this shop's orders.
     default_warehouse: WarehouseCode | None = None
+    courier: CourierCode = ""
     active: bool = True
 
 
@@ -62,6 +71,7 @@ class ShopPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: ShopName | UnsetType = UNSET
     external_shop_id: ExternalShopId | UnsetType | None = UNSET
     default_warehouse: WarehouseCode | UnsetType | None = UNSET
+    courier: CourierCode | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -72,6 +82,7 @@ class ShopOut(msgspec.Struct):
     name: str
     external_shop_id: str | None
     default_warehouse: str | None
+    courier: str
     active: bool
     created_at: datetime
 

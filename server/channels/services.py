@@ -64,6 +64,7 @@ def _shop_outs(session: Session, shops: Sequence[Shop]) -> list[ShopOut]:
             name=shop.name,
             external_shop_id=shop.external_shop_id,
             default_warehouse=codes.get(shop.default_warehouse_id) if shop.default_warehouse_id else None,
+            courier=shop.courier or "",
             active=shop.active,
             created_at=shop.created_at,
         )
@@ -111,6 +112,7 @@ def _create_shop(conn: Connection, data: ShopIn) -> ShopOut:
             name=data.name,
             external_shop_id=data.external_shop_id,
             default_warehouse_id=warehouse_id,
+            courier=data.courier,
             active=data.active,
         )
         session.add(shop)
@@ -136,6 +138,8 @@ def _update_shop(conn: Connection, code: str, data: ShopPatch) -> ShopOut:
             shop.external_shop_id = data.external_shop_id
         if data.default_warehouse is not UNSET:
             shop.default_warehouse_id = _warehouse_id(session, data.default_warehouse)
+        if data.courier is not UNSET:
+            shop.courier = data.courier
         if data.active is not UNSET:
             shop.active = data.active
         session.flush()
