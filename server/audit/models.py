@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, BigIntPK, JSONDoc, UTCDateTime, utcnow
@@ -18,3 +18,13 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, object]] = mapped_column(JSONDoc, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What was changed, for the console's search ("shop", "erp_endpoint", "user" ...; "" when the
+    # action is about the whole system).
+    entity: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+    )
