@@ -4,7 +4,10 @@
 // decides the adjustment, so picks made elsewhere meanwhile are neither lost nor doubled.
 //
 // The count is blind: what the system expects is shown only at review, so it cannot steer the count.
-import { useEffect, useState } from "preact/hooks";
+//
+// A line nobody counted is not a count of zero: it is not sent, and the bin's stock stays as it is.
+// Zero is only ever the counter's explicit "Walang laman" mark (sent with `empty: true`).
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { loadDraft, record, saveDraft, syncClient, unsyncedReceipts } from "../engine.js";
 import { binsHolding, countTask, countTasks, findBin, findSku, knowsAllBins, skuName, stockIn, version } from "../reference.js";
@@ -13,7 +16,7 @@ import { bad, good } from "../scan/feedback.js";
 import { STOCK_COUNTED, stockCounted } from "../sync/ops.js";
 import { Message, Screen } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { currentWarehouse, NeedsData } from "./common.js";
+import { currentWarehouse, NeedsData, WarehouseLine } from "./common.js";
 
 export function Count() {
   const m = path.value.match(/^\/count\/(bin|sku|task)\/(.+)$/);
@@ -41,7 +44,9 @@ function CountStart() {
     setPrompt({ code: typed });
   };
   const tasks = countTasks(wh);
+  if (!wh) return html`<${Screen} title="Cycle count"><${NeedsData} wh=${wh} /></${Screen}>`;
   return html`<${Screen} title="Cycle count">
+    <${WarehouseLine} wh=${wh} />
     <${NeedsData} wh=${wh} />
     ${tasks.length > 0 &&
     html`<section><h2>Mga count task</h2>
@@ -91,6 +96,7 @@ function CountSession({ kind, id }) {
   const [prompt, setPrompt] = useState(null);
   const [review, setReview] = useState(false);
   const [done, setDone] = useState(null);
+  const submitting = useRef(false);
 
   useEffect(() => {
     (async () => {
@@ -133,6 +139,13 @@ function CountSession({ kind, id }) {
     update({ ...draft, lines });
   };
 
+  /** "Walang laman": the counter says the bin has none of it (the only way to count zero). */
+  const markEmpty = (i) => {
+    const lines = draft.lines.slice();
+    lines[i] = { ...lines[i], counted: lines[i].counted === 0 ? null : 0 };
+    update({ ...draft, lines });
+  };
+
   const onScan = (code) => {
     setPrompt(null);
     const bin = findBin(wh, code) ?? (findSku(code) || knowsAllBins(wh) ? null : code.trim().toUpperCase());
@@ -159,15 +172,20 @@ function CountSession({ kind, id }) {
     }
   };
 
+  const counted = draft.lines.filter((l) => l.counted !== null);
+
   const submit = async () => {
-    // One op per line; each is durable before the next, and all before "Na-submit" shows.
-    for (const l of draft.lines) {
-      const payload = stockCounted({ wh, bin: l.bin, sku: l.sku, counted: l.counted ?? 0, expected: l.expected, base: draft.base });
+    if (submitting.current) return; // a double tap records the count once
+    submitting.current = true;
+    // One op per counted line; each is durable before the next, and all before "Na-submit" shows.
+    // Lines not counted are not sent: their stock stays as it is.
+    for (const l of counted) {
+      const payload = stockCounted({ wh, bin: l.bin, sku: l.sku, counted: l.counted, expected: l.expected, base: draft.base, empty: l.counted === 0 });
       await record(STOCK_COUNTED, payload);
     }
     good();
     await saveDraft(draftName, null);
-    setDone(draft.lines.length);
+    setDone(counted.length);
   };
 
   if (done !== null) {
@@ -179,21 +197,28 @@ function CountSession({ kind, id }) {
     </${Screen}>`;
   }
 
-  const uncounted = draft.lines.filter((l) => l.counted === null).length;
+  const uncounted = draft.lines.length - counted.length;
+  const empties = counted.filter((l) => l.counted === 0).length;
 
   if (review) {
     return html`<${Screen} title=${`Suriin: ${draft.title}`} back=${null}>
-      ${uncounted > 0 && html`<${Message} kind="warn">${uncounted} line ang hindi nabilang: <b>0</b> ang ilalagay.</${Message}>`}
+      ${uncounted > 0 &&
+      html`<${Message} kind="info" testid="count-uncounted"><b>${uncounted}</b> line ang hindi nabilang: hindi ito ipapadala, at hindi magbabago ang stock nila.</${Message}>`}
+      ${empties > 0 &&
+      html`<${Message} kind="warn" testid="count-empties"><b>${empties}</b> line ang minarkahang walang laman: magiging 0 ang mga ito.</${Message}>`}
       <table class="review" data-testid="count-review">
         <thead><tr><th>SKU / bin</th><th>Sistema</th><th>Bilang</th></tr></thead>
         <tbody>${draft.lines.map((l) => {
-          const counted = l.counted ?? 0;
-          return html`<tr class=${counted !== l.expected ? "diff" : ""}>
-            <td><b>${skuName(l.sku)}</b><small>${l.sku} · ${l.bin}</small></td><td>${l.expected}</td><td><b>${counted}</b></td>
+          const state = l.counted === null ? "uncounted" : l.counted === 0 ? "empty" : "counted";
+          return html`<tr class=${state !== "uncounted" && l.counted !== l.expected ? "diff" : ""} data-testid="review-line" data-state=${state} data-sku=${l.sku}>
+            <td><b>${skuName(l.sku)}</b><small>${l.sku} · ${l.bin}</small></td><td>${l.expected}</td>
+            <td>${state === "uncounted" ? html`<small>hindi nabilang</small>` : state === "empty" ? html`<b>0</b><small>walang laman</small>` : html`<b>${l.counted}</b>`}</td>
           </tr>`;
         })}</tbody>
       </table>
-      <button class="btn btn-primary btn-big" data-testid="count-submit" onClick=${submit} disabled=${!draft.lines.length}>I-submit ang bilang</button>
+      <button class="btn btn-primary btn-big" data-testid="count-submit" onClick=${submit} disabled=${!counted.length}>
+        ${counted.length ? `I-submit (${counted.length} nabilang)` : "Wala pang nabilang"}
+      </button>
       <button class="btn btn-big" onClick=${() => setReview(false)}>Bumalik sa pagbilang</button>
     </${Screen}>`;
   }
@@ -207,11 +232,14 @@ function CountSession({ kind, id }) {
         (l, i) => html`<li class="row count-line" data-testid="count-line" data-sku=${l.sku}>
           <span class="row-main"><b>${skuName(l.sku)}</b><small>${l.sku}${kind !== "bin" ? ` · ${l.bin}` : ""}${l.added ? " · idinagdag" : ""}</small></span>
           <span class="qty-row">
-            <button class="btn btn-step" aria-label="Bawasan" onClick=${() => setCount(i, (l.counted ?? 0) - 1)}>−</button>
+            <button class="btn btn-step" aria-label="Bawasan" disabled=${!l.counted} onClick=${() => setCount(i, l.counted - 1)}>−</button>
             <input class="input qty-input" type="number" inputmode="numeric" min="0" data-testid="count-qty"
               value=${l.counted ?? ""} placeholder="?" onInput=${(e) => e.currentTarget.value !== "" && setCount(i, Number(e.currentTarget.value))} />
             <button class="btn btn-step" aria-label="Dagdagan" onClick=${() => setCount(i, (l.counted ?? 0) + 1)}>+</button>
           </span>
+          <button class=${`btn btn-empty${l.counted === 0 ? " is-on" : ""}`} data-testid="count-empty" aria-pressed=${l.counted === 0} onClick=${() => markEmpty(i)}>
+            ${l.counted === 0 ? "✓ Walang laman" : "Walang laman"}
+          </button>
         </li>`,
       )}
     </ul>

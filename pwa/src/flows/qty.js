@@ -9,7 +9,7 @@ export function QtyInput({ label, value, min = 0, onChange, testid = "qty" }) {
       <button type="button" class="btn btn-step" aria-label="Bawasan" onClick=${() => set(value - 1)}>−</button>
       <input
         id=${testid}
-        class="input qty-input"
+        class=${`input qty-input${String(value).length > 4 ? " qty-long" : ""}`}
         type="number"
         inputmode="numeric"
         min=${min}

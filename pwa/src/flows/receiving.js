@@ -1,28 +1,58 @@
 // Receiving: (optional) the delivery's reference, then for each item: scan it, say how many, scan
 // the bin it goes to. Each line is a stock.received op, saved on the phone before "Na-save" shows.
-import { useEffect, useState } from "preact/hooks";
+// The line being worked on is a draft in IndexedDB (as counts are): a reload or a dead battery
+// finds it where it was.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { opsVersion, record, recordedSince } from "../engine.js";
-import { findBin, findSku, knowsAllBins, skuName, version } from "../reference.js";
+import { loadDraft, opsVersion, record, recordedSince, saveDraft } from "../engine.js";
+import { findBin, findShipment, findSku, knowsAllBins, skuName, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { STOCK_RECEIVED, stockReceived } from "../sync/ops.js";
 import { opId, opPayload } from "../sync/protocol.js";
 import { Message, Screen, startOfManilaDay } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { currentWarehouse, NeedsData } from "./common.js";
+import { currentWarehouse, NeedsData, skuOrTyped, WarehouseLine } from "./common.js";
 import { QtyInput } from "./qty.js";
 
 const QTY_CODE = /^\d{1,4}$/; // a short number scanned from a quantity sheet, not a product barcode
+// More units than this on one line is more likely a barcode typed into the quantity: ask first.
+export const QTY_CONFIRM = 1000;
+
+const EMPTY_LINE = { sku: null, qty: 1, bin: "" };
 
 export function Receiving() {
   void version.value;
   const wh = currentWarehouse();
+  const draftName = `receiving:${wh}`;
+  const [loaded, setLoaded] = useState(false);
   const [ref, setRef] = useState(null); // null: not asked yet; "": no reference
   const [step, setStep] = useState("item");
-  const [line, setLine] = useState({ sku: null, qty: 1, bin: "" });
+  const [line, setLine] = useState(EMPTY_LINE);
   const [lastBin, setLastBin] = useState("");
-  const [prompt, setPrompt] = useState(null); // {kind, title, text, confirm?}
+  const [prompt, setPrompt] = useState(null); // {kind, title, text, confirm?, yes?}
   const [saved, setSaved] = useState(null);
+  // The line last recorded (or being recorded): a second tap on Save, even one that lands after the
+  // first has finished but before the screen has moved on, finds its line already taken.
+  const recorded = useRef(null);
+
+  useEffect(() => {
+    setLoaded(false);
+    loadDraft(draftName).then((kept) => {
+      if (kept) {
+        setRef(kept.ref);
+        setStep(kept.step);
+        setLine(kept.line);
+        setLastBin(kept.lastBin ?? "");
+      }
+      setLoaded(true);
+    });
+  }, [draftName]);
+  useEffect(() => {
+    if (!loaded || !wh) return;
+    // Only a line in progress (with the delivery's ref) is kept: once it is saved there is nothing
+    // half done, and a later visit starts by asking for the next delivery's ref.
+    saveDraft(draftName, step === "qty" ? { ref, step, line, lastBin } : null);
+  }, [loaded, ref, step, line, lastBin]);
 
   const unknown = (code) => {
     bad();
@@ -33,13 +63,15 @@ export function Receiving() {
     });
   };
 
-  const takeItem = (code) => {
-    const sku = findSku(code);
+  const takeItem = (code, { sure = false } = {}) => {
+    let asked = false;
+    const sku = skuOrTyped(code, { sure, ask: (p) => ((asked = true), bad(), setPrompt({ ...p, confirm: () => takeItem(code, { sure: true }) })) });
+    if (asked) return;
     if (!sku) return unknown(code);
     good();
     setPrompt(null);
     setSaved(null);
-    setLine({ sku, qty: 1, bin: "" });
+    setLine({ sku, qty: 1, bin: "", id: crypto.randomUUID() });
     setStep("qty");
   };
 
@@ -55,12 +87,11 @@ export function Receiving() {
       good();
       return setLine((l) => ({ ...l, qty: Number(code) }));
     }
-    if (!sku && (findBin(wh, code) || !knowsAllBins(wh))) return takeBin(code);
     if (sku) {
       bad();
       return setPrompt({ kind: "warn", title: "Ibang item ito", text: `Tapusin muna ang ${line.sku.name}: i-scan ang bin kung saan ilalagay.` });
     }
-    return unknown(code);
+    return takeBin(code); // a bin the list does not know gets the unknown-bin prompt there
   };
 
   const takeBin = async (code, { sure = false } = {}) => {
@@ -79,25 +110,46 @@ export function Receiving() {
     await save(known ?? code.trim().toUpperCase());
   };
 
-  const save = async (bin) => {
+  const save = async (bin, { sure = false } = {}) => {
+    if (!line.sku || recorded.current === line.id) return; // a double tap: this line is saved already
+    if (line.qty >= QTY_CONFIRM && !sure) {
+      bad();
+      return setPrompt({
+        kind: "warn",
+        title: "Ang dami nito",
+        text: html`<b data-testid="big-qty">${line.qty.toLocaleString("en")}</b> piraso ng ${line.sku.name}? Tingnan ulit ang bilang.`,
+        confirm: () => save(bin, { sure: true }),
+        yes: "Oo, tama",
+      });
+    }
     let payload;
     try {
       payload = stockReceived({ wh, bin, sku: line.sku.code, qty: line.qty, ref: ref ?? "" });
     } catch (exc) {
       bad();
-      return setPrompt({ kind: "bad", title: "Hindi ma-save", text: exc.message });
+      return setPrompt({ kind: "bad", title: "Hindi ma-save", text: "Hindi tama ang bilang o ang bin. Tingnan at subukan ulit." });
     }
-    await record(STOCK_RECEIVED, payload); // durable on the phone before we say so
+    recorded.current = line.id;
+    try {
+      await record(STOCK_RECEIVED, payload); // durable on the phone before we say so
+    } catch (exc) {
+      recorded.current = null;
+      throw exc;
+    }
     good();
     setLastBin(bin);
     setSaved(`${payload.qty} × ${line.sku.name} → ${bin}`);
     setPrompt(null);
-    setLine({ sku: null, qty: 1, bin: "" });
+    setLine(EMPTY_LINE);
     setStep("item");
   };
 
+  if (!loaded) return html`<${Screen} title="Receiving"><p>Sandali…</p></${Screen}>`;
+  if (!wh) return html`<${Screen} title="Receiving"><${NeedsData} wh=${wh} /></${Screen}>`;
+
   if (ref === null) {
     return html`<${Screen} title="Receiving">
+      <${WarehouseLine} wh=${wh} />
       <${NeedsData} wh=${wh} />
       <${ScanField}
         label="Inbound ref (DR / PO)"
@@ -119,12 +171,13 @@ export function Receiving() {
       <button class="btn btn-link" onClick=${() => setRef(null)}>Palitan</button>
     </div>
     <${NeedsData} wh=${wh} />
+    <${Expected} wh=${wh} ref_=${ref} />
     ${saved && html`<${Message} kind="good" testid="saved">Na-save sa phone ✓ ${saved}</${Message}>`}
     ${prompt &&
     html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
       <p>${prompt.text}</p>
-      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>Oo, gamitin</button>`}
-      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, i-scan ulit" : "Sige"}</button>
+      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>${prompt.yes ?? "Oo, gamitin"}</button>`}
+      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, ayusin" : "Sige"}</button>
     </${Message}>`}
     ${step === "item" &&
     html`<${ScanField} key="item" label="1. I-scan ang item" hint="Barcode ng produkto, o i-type ang SKU code." testid="scan-item" onScan=${takeItem} />`}
@@ -144,10 +197,64 @@ export function Receiving() {
         html`<button class="btn btn-primary btn-big" data-testid="same-bin" onClick=${() => save(lastBin)}>
           I-save sa ${lastBin}
         </button>`}
-        <button class="btn btn-link" onClick=${() => setStep("item")}>Kanselahin ang item na ito</button>
+        <button class="btn btn-link" data-testid="cancel-line" onClick=${() => {
+          setLine(EMPTY_LINE);
+          setStep("item");
+        }}>Kanselahin ang item na ito</button>
       </div>`}
     <${ReceivedToday} />
   </${Screen}>`;
+}
+
+/**
+ * What the shipment said would arrive, line by line: "3 / 10" is what the server has counted in plus
+ * what this phone has recorded and not yet synced. Over, short and not-on-the-shipment show at
+ * once; the server turns them into variances for a supervisor when the receipts sync.
+ */
+function Expected({ wh, ref_ }) {
+  const shipment = ref_ ? findShipment(wh, ref_) : null;
+  const [mine, setMine] = useState([]);
+  const v = opsVersion.value;
+  useEffect(() => {
+    recordedSince(STOCK_RECEIVED, 0).then(setMine);
+  }, [v]);
+  if (!shipment) return null;
+  // Only this phone's ops the server has not counted yet: synced ones are in `received` already.
+  const pending = new Map();
+  for (const r of mine) {
+    const p = opPayload(r.op);
+    if (p.ref !== ref_ || r.st !== "waiting") continue;
+    pending.set(p.sku, (pending.get(p.sku) ?? 0) + p.qty);
+  }
+  const rows = shipment.lines.map(([sku, expected, received]) => {
+    const got = received + (pending.get(sku) ?? 0);
+    pending.delete(sku);
+    return { sku, expected, got };
+  });
+  for (const [sku, got] of pending) rows.push({ sku, expected: 0, got });
+  const state = (r) => (r.expected === 0 ? "unexpected" : r.got > r.expected ? "over" : r.got === r.expected ? "done" : "open");
+  const WORD = { unexpected: "wala sa listahan", over: "sobra", done: "kumpleto ✓", open: "kulang pa" };
+  const STATUS = {
+    planned: "nakaplano",
+    in_transit: "nasa biyahe",
+    at_port: "nasa pantalan",
+    in_customs: "nasa customs",
+    held: "hawak ng customs",
+    released: "na-release ng customs",
+    delivered: "dumating na",
+    receiving: "tinatanggap",
+  };
+  return html`<section class="expected" data-testid="expected">
+    <h2>Inaasahan sa ${ref_} <small data-testid="shipment-status">${STATUS[shipment.status] ?? shipment.status}</small></h2>
+    <ul class="list">
+      ${rows.map(
+        (r) => html`<li class="row" key=${r.sku} data-testid="expected-line" data-sku=${r.sku} data-state=${state(r)}>
+          <span class="row-main"><b>${skuName(r.sku)}</b><small>${r.sku} · ${WORD[state(r)]}</small></span>
+          <b class=${`pill pill-${state(r) === "done" ? "synced" : state(r) === "open" ? "waiting" : "flagged"}`} data-testid="expected-count">${r.got} / ${r.expected}</b>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
 }
 
 const STATE = {
