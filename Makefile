@@ -10,7 +10,7 @@ export BODEGA_DATABASE_URL ?= sqlite+aiosqlite:///var/bodega.db
 # The phone app (pwa/): npm ci when the lock file changes, a build when a source changes.
 PWA_DEPS := pwa/node_modules/.installed
 PWA_BUILD := pwa/dist/index.html
-PWA_SOURCES := $(shell find pwa/src pwa/scripts -type f) pwa/index.html pwa/vite.config.js pwa/package.json
+PWA_SOURCES := $(shell find pwa/src pwa/scripts -type f) pwa/index.html pwa/console.html pwa/vite.config.js pwa/package.json
 
 # Python packages come only from requirements.lock: every version pinned, every file hashed, so a
 # fresh machine installs exactly what CI tested. Bodega itself is installed on top without

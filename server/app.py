@@ -12,9 +12,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server.apidocs import docs_static, render_plugins
-from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory, role_guard
+from server.auth.principal import PUBLIC, Principal, TokenAuthMiddleware, TokenDirectory
 from server.body import BodyCheckedRequest
 from server.db import Database
+from server.db.base import utcnow
 from server.db.checkpoint import Checkpointer
 from server.db.migrate import check_schema
 from server.db.writer import WriterProcess
@@ -48,9 +49,42 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await db.writer_process.start()
         app.state.committer = OrderCommitter(db, settings)
         app.state.tokens = TokenDirectory(db)
+        # Durable jobs (channel stock pushes, polls, counts, the webhook inbox, alerts, reports):
+        # server/jobs/.
+        from server.alerts import jobs as alert_jobs
+        from server.channel_orders import pull as channel_pull
+        from server.channels import jobs as channel_jobs
+        from server.intake import jobs as inbox_job  # registers "channel.inbox"
+        from server.jobs import Worker
+        from server.push.alerts import PushService  # (importing it registers the push jobs)
+        from server.reports import jobs as nightly  # registers the KPI rollup and daily report jobs
+
+        app.state.push = PushService(db, settings.push_contact)
+        await app.state.push.vapid()  # made on the first run, read ever after
+        if settings.jobs_worker:  # the alerts' notification round (a job) pushes through it
+            app.state.push.listen()
+        services = {"push": app.state.push}
+        from server.exceptions.live import ExceptionFeed
+
+        app.state.exception_feed = ExceptionFeed(db)  # the console's live exception streams
+        await app.state.exception_feed.start()
+        handlers = channel_pull.handlers()
+        handlers[inbox_job.INBOX] = inbox_job.process_webhooks
+        app.state.jobs = Worker(db, handlers, services=services) if settings.jobs_worker else None
+        if app.state.jobs is not None:
+            # The alert rules, verify and the notification round run on the same worker.
+            await db.run_write(alert_jobs.schedule)
+            alert_jobs.wake_on_exceptions(db, app.state.jobs)
+            await nightly.schedule(db, utcnow())
+            await db.run_write(channel_jobs.schedule_preorder_window, utcnow())  # Manila midnight
+            app.state.jobs.start()
         try:
             yield
         finally:
+            if app.state.jobs is not None:
+                await app.state.jobs.stop()  # a job cut short runs again when its lease expires
+            app.state.push.close()
+            await app.state.exception_feed.stop()
             await app.state.committer.close()
             app.state.tokens.close()
             await db.dispose()
@@ -70,7 +104,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[request_id_middleware, DefineMiddleware(TokenAuthMiddleware)],
-        guards=[role_guard],
         exception_handlers=exception_handlers,
         after_exception=[keep_rejected_input],
         before_send=[stamp_response],

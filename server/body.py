@@ -9,8 +9,9 @@ request class) wraps that once for every route, so no schema has to repeat these
 - no text anywhere in the body may hold a control character other than tab, line feed and
   carriage return, nor a lone UTF-16 surrogate. PostgreSQL cannot store NUL in text and answers
   500, SQLite stores it silently, and none of them belong in an address, a SKU or a reason. They
-  are refused with 422 naming each field (msgspec's own decoder already refuses a lone surrogate
-  escape as malformed JSON, a 400).
+  are refused with 422 naming each field. msgspec's decoder cannot read a lone surrogate escape
+  ("\\ud800") at all, so such a body is read a second time by the standard library's decoder,
+  only to name the fields that hold one.
 
 A route whose body is a batch of independent items (opt `body_items="orders"`) is not refused
 whole for one bad item: the refused items are handed to the handler (`refused_items`), which
@@ -19,11 +20,12 @@ reports them and takes the rest.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, SerializationException
 from litestar.types import Scope
 
 from server.errors import BodegaError, FieldError, InvalidInput
@@ -33,6 +35,9 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # The same characters as they can appear in a JSON body: escaped (\u0000, \u007f, \ud800) or a
 # raw DEL. A body without any of these needs no walk (most bodies, and every bench batch).
 _MAYBE_FORBIDDEN = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]|\x7f")
+# A UTF-16 surrogate escape; a lone one is what msgspec cannot decode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _REFUSED_ITEMS = "bodega_refused_items"
 _CHECKED = "bodega_body_checked"
 
@@ -106,6 +111,16 @@ def refused_items(scope: Scope) -> dict[int, list[FieldError]]:
     return scope.get("state", {}).get(_REFUSED_ITEMS, {})
 
 
+def _replace_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(item) for item in value]
+    return value
+
+
 class BodyCheckedRequest(Request[Any, Any, Any]):
     """The app's request class: `json()` applies the body rules above, once per request."""
 
@@ -119,13 +134,37 @@ class BodyCheckedRequest(Request[Any, Any, Any]):
                 f"this route takes a JSON body; Content-Type was {content_type or 'missing'}",
                 [FieldError("Content-Type", "must be application/json")],
             )
+        body = await self.body()
         try:
             value = await super().json()
         except RecursionError as exc:
             raise ClientException("The JSON body is nested too deeply to read") from exc
-        if _MAYBE_FORBIDDEN.search(await self.body()):
-            self._refuse_control_characters(value)
+        except SerializationException:
+            if not _SURROGATE_ESCAPE.search(body):
+                raise
+            value = self._with_lone_surrogates(body)
+        else:
+            if _MAYBE_FORBIDDEN.search(body):
+                self._refuse_control_characters(value)
         state[_CHECKED] = True
+        return value
+
+    def _with_lone_surrogates(self, body: bytes) -> Any:
+        """A body msgspec refused because it escapes a lone surrogate: the fields holding one are
+        refused by name, like any control character (422). Only the items of a batch can get
+        past that refusal; their lone surrogates become U+FFFD, so the refused items can still be
+        stored (as text that UTF-8 can hold) and the rest of the batch goes in."""
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise ClientException("The body is not valid JSON") from exc
+        self._refuse_control_characters(value)
+        try:
+            value = _replace_lone_surrogates(value)
+        except RecursionError as exc:
+            raise ClientException("The JSON body is nested too deeply to read") from exc
+        self._connection_state.json = value  # what the handler's `data` is built from
+        self._json = value
         return value
 
     def _refuse_control_characters(self, value: Any) -> None:

@@ -92,6 +92,8 @@ def _check_schema_or_exit(url: str) -> None:
 def _serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
+    from server.http_protocol import OneWriteHttpToolsProtocol
+
     settings = load_settings()
     _check_schema_or_exit(settings.database_url)
     uvicorn.run(
@@ -105,7 +107,7 @@ def _serve(host: str | None, port: int | None, workers: int) -> None:
         # from BODEGA_TRUSTED_PROXIES (server/settings.py), so a local client cannot spoof it.
         proxy_headers=False,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpToolsProtocol,
     )
 
 
@@ -211,8 +213,120 @@ def verify(repair: bool) -> None:
     sys.exit(asyncio.run(run()))
 
 
+@main.group()
+def couriers() -> None:
+    """Third-party couriers: COD remittance reports."""
+
+
+@couriers.command("import-remittance")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--courier", required=True, help="the courier account's code, e.g. jnt")
+def couriers_import_remittance(file: str, courier: str) -> None:
+    """Import and reconcile a courier's remittance report (CSV or XLSX), with a progress bar."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from server.couriers import services
+    from server.couriers.schemas import BatchOut
+    from server.db import Database
+    from server.errors import BodegaError
+
+    path = Path(file)
+    data = path.read_bytes()
+
+    async def run() -> BatchOut:
+        database = Database(load_settings().database_url, finish=finish)
+        try:
+            started = await services.start_remittance(database, courier, data, path.name, "cli:couriers")
+            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, TimeRemainingColumn()) as bar:
+                task = bar.add_task(f"{courier} {path.name}", total=started.total)
+                await services.run_remittance(
+                    database, started, lambda done, _: bar.update(task, completed=done)
+                )
+                bar.update(task, completed=started.total)
+            return await database.run_read(services.batch_out, started.batch_id)
+        finally:
+            await database.dispose()
+
+    try:
+        out = asyncio.run(run())
+    except BodegaError as exc:
+        raise click.ClickException(
+            f"{exc.detail}: " + "; ".join(f"{e.field} {e.message}" for e in exc.errors)
+        ) from exc
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(out.findings_by_kind.items())) or "none"
+    click.echo(
+        f"batch {out.id}: {out.rows_new:,} rows reconciled, {out.rows_rejected:,} rejected; findings: {kinds}"
+    )
+
+
+@main.group("ship-by")
+def ship_by() -> None:
+    """Ship-by deadlines."""
+
+
+@ship_by.command("check")
+@click.option("--warehouse", default=None, help="a warehouse code; default every warehouse")
+def ship_by_check(warehouse: str | None) -> None:
+    """Raise ship_by_at_risk for orders near or past their ship-by (what a periodic job runs)."""
+    from server.db import Database
+    from server.db.base import utcnow
+    from server.picking.controllers import check_at_risk
+
+    async def run() -> int:
+        database = Database(load_settings().database_url, finish=finish)
+        try:
+            return await database.run_write(check_at_risk, warehouse, utcnow())
+        finally:
+            await database.dispose()
+
+    click.echo(f"{asyncio.run(run())} orders newly at risk of missing their ship-by")
+
+
+@main.group()
+def cod() -> None:
+    """Cash on delivery: the periodic checks."""
+
+
+@cod.command("rts-overdue")
+def cod_rts_overdue() -> None:
+    """Raise rts_overdue for parcels returning to sender that are not back in time (a daily job)."""
+    from server.cod.rts import raise_overdue
+    from server.db import Database
+
+    async def run() -> list[Any]:
+        database = Database(load_settings().database_url, finish=finish)
+        try:
+            return await database.run_write(raise_overdue)
+        finally:
+            await database.dispose()
+
+    raised = asyncio.run(run())
+    click.echo(f"rts_overdue raised for {len(raised)} parcel(s)")
+
+
 @main.command()
-@click.argument("name", type=click.Choice(["ingest", "floor", "pwa", "sync"]))
+@click.argument(
+    "name",
+    type=click.Choice(
+        [
+            "ingest",
+            "floor",
+            "pwa",
+            "sync",
+            "fulfillment",
+            "reconcile",
+            "cod",
+            "labels",
+            "channels",
+            "push",
+            "alerts",
+            "console",
+        ]
+    ),
+)
 @click.option("--duration", type=int, default=10, show_default=True, help="seconds per wrk run")
 @click.option("--connections", type=int, default=64, show_default=True)
 @click.option(
@@ -221,15 +335,16 @@ def verify(repair: bool) -> None:
 @click.option(
     "--database-url",
     default=None,
-    help="ingest, sync: a PostgreSQL server (postgresql+asyncpg://user@host/db) to create a database of "
-    "their own on, dropped after the run; default a fresh SQLite file",
+    help="ingest, sync, reconcile, alerts: a PostgreSQL server (postgresql+asyncpg://user@host/db) to create "
+    "a database of their own on, dropped after the run; default a fresh SQLite file",
 )
 @click.option(
     "--runs",
     type=int,
     default=1,
     show_default=True,
-    help="ingest, sync: run N times; the last line then holds the median of each figure and its range",
+    help="ingest, sync, reconcile, labels: run N times; the last line then holds the median of each "
+    "figure and its range",
 )
 def bench(
     name: str, duration: int, connections: int, workers: int, database_url: str | None, runs: int
@@ -244,10 +359,58 @@ def bench(
 
         pwa.main()
         return
+    if name == "reconcile":
+        from server.bench import reconcile
+
+        repeat(
+            lambda: reconcile.main(database_url=database_url),
+            runs,
+            [("reconcile_rows_per_s", "reconciled (rows/s)")],
+        )
+        return
+    if name == "channels":
+        from server.bench import channels
+
+        channels.main()
+        return
+    if name == "push":
+        from server.bench import channel_push
+
+        repeat(
+            channel_push.main,
+            runs,
+            [("change_to_push_p50_s", "change -> last push p50 (s)"), ("change_to_push_p99_s", "p99 (s)")],
+        )
+        return
+    if name == "alerts":
+        from server.bench import alerts
+
+        alerts.main(database_url=database_url)
+        return
     if name == "floor":
         from server.bench import floor
 
         floor.main()
+        return
+    if name == "fulfillment":
+        from server.bench import fulfillment
+
+        fulfillment.main()
+        return
+    if name == "cod":
+        from server.bench import cod
+
+        cod.main()
+        return
+    if name == "console":
+        from server.bench import console
+
+        console.main(database_url=database_url)
+        return
+    if name == "labels":
+        from server.bench import labels
+
+        repeat(labels.main, runs, [("labels_per_s", "labels (labels/s)")])
         return
     if name == "sync":
         from server.bench import sync
@@ -276,6 +439,31 @@ def bench(
             ("bulk_orders_per_s", "bulk ingest (orders/s)"),
         ],
     )
+
+
+@main.group("channels")
+def channels_group() -> None:
+    """Sales channels: import Seller Center order exports, process stored webhooks."""
+
+
+@channels_group.command("import-orders")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--shop", required=True, help="the shop's code")
+@click.option("--platform", default=None, help="the export's format (default: the shop's platform)")
+def channels_import_orders(file: str, shop: str, platform: str | None) -> None:
+    """Import a Seller Center order export (CSV); importing it again changes nothing."""
+    from server.intake.cli import import_file
+
+    sys.exit(import_file(file, shop, platform))
+
+
+@channels_group.command("process-inbox")
+@click.option("--limit", type=int, default=500, show_default=True)
+def channels_process_inbox(limit: int) -> None:
+    """Turn stored web store webhooks into orders (the platforms' hints need their API clients)."""
+    from server.intake.cli import process_stored
+
+    sys.exit(process_stored(limit))
 
 
 if __name__ == "__main__":

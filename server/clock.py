@@ -24,6 +24,15 @@ _clock = HLC(wall_clock_ms, max_forward_ms=MAX_CLOCK_AHEAD_MS)
 _lock = threading.Lock()
 
 
+def restart() -> None:
+    """Start the clock afresh, as a new server process does. Tests run many servers in one
+    process; without this, a test whose phone ran minutes ahead would leave every later test's
+    server facts keyed minutes ahead."""
+    global _clock
+    with _lock:
+        _clock = HLC(wall_clock_ms, max_forward_ms=MAX_CLOCK_AHEAD_MS)
+
+
 def now_hlc() -> str:
     """Stamp a server event (a response being sent)."""
     with _lock:

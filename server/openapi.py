@@ -32,6 +32,7 @@ from litestar.routes import HTTPRoute
 
 from server.errors import PROBLEM_MEDIA_TYPE
 from server.money import PESOS_PATTERN
+from server.openapi_requests import tighten_requests
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The sync protocol's own refusals (sync/_codec.py PROBLEMS), plus 503 when it cannot store now.
@@ -83,8 +84,8 @@ def error_statuses(method: str, path: str, handler: HTTPRouteHandler) -> set[int
     statuses = {400, 422}
     if not handler.opt.get("public"):
         statuses |= {401, 403}
-    if "{" in path or method in WRITES:
-        statuses.add(404)  # a path's id, or a code in the body, names nothing
+    if "{" in path or method in WRITES or handler.opt.get("looks_up"):
+        statuses.add(404)  # a path's id, a code in the body or the code looked up names nothing
     if method in WRITES:
         statuses |= {409, 415}
     if handler.opt.get("throttled"):
@@ -132,3 +133,4 @@ def document_errors(app: Litestar) -> None:
                 )
             operation.responses = responses
     _document_money(openapi)
+    tighten_requests(openapi)

@@ -92,9 +92,14 @@ class Settings:
     ingest_batch_wait_ms: float = 0.0
     # On SQLite, run every write transaction in a writer child process (see server/db/writer.py).
     writer_process: bool = True
+    # The durable background jobs' worker (server/jobs/): channel stock pushes, polls. One per
+    # server process; on PostgreSQL several processes' workers share the queue safely.
+    jobs_worker: bool = True
     # Deletion tombstones older than this leave the sync change log; a phone silent for longer
     # downloads its data afresh (server/sync_api/retention.py).
     sync_retention_days: int = 14
+    # Who the push services may contact about this server's pushes (the VAPID `sub` claim).
+    push_contact: str = "mailto:alerts@bodega.example"
     pwa_dist: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "pwa" / "dist")
 
     @property
@@ -117,8 +122,19 @@ def load_settings(**overrides: object) -> Settings:
         "ingest_batch_max": _env_int("BODEGA_INGEST_BATCH_MAX", 256),
         "sync_retention_days": _env_int("BODEGA_SYNC_RETENTION_DAYS", 14),
         "writer_process": os.environ.get("BODEGA_WRITER_PROCESS", "1") not in ("0", "false", "no"),
+        "push_contact": os.environ.get("BODEGA_PUSH_CONTACT", "mailto:alerts@bodega.example"),
+        "jobs_worker": os.environ.get("BODEGA_JOBS_WORKER", "1") not in ("0", "false", "no"),
     }
     values.update(overrides)
     if not values["secret_key"]:
         values["secret_key"] = _default_secret()
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def count_review_policy() -> tuple[int, int, bool]:
+    """The seller's cycle-count threshold: a count off from the ledger by more than this many units
+    AND this percent is a variance (BODEGA_COUNT_VARIANCE_UNITS, default 2;
+    BODEGA_COUNT_VARIANCE_PERCENT, default 10), held for a recount and a supervisor's approval
+    unless BODEGA_COUNT_REVIEW=0. Read when a count is judged (a writer process inherits the env)."""
+    hold = os.environ.get("BODEGA_COUNT_REVIEW", "1") not in ("0", "false", "no")
+    return _env_int("BODEGA_COUNT_VARIANCE_UNITS", 2), _env_int("BODEGA_COUNT_VARIANCE_PERCENT", 10), hold

@@ -20,12 +20,13 @@ from sqlalchemy.engine import Connection
 from server.audit.models import AuditEntry
 from server.catalog.models import Sku
 from server.db.base import utcnow
-from server.inventory.models import Reservation, StockBalance, StockMovement, Warehouse
+from server.inventory.models import Bin, Reservation, StockBalance, StockMovement, Warehouse
 from server.orders.allocator import needs_of
 from server.orders.lifecycle import HOLDS_STOCK
 from server.orders.models import Order
 from server.orders.repository import load_allocation_inputs
 from server.sync_api.verify import check_sync
+from sync import QUARANTINE
 
 Key = tuple[uuid.UUID, uuid.UUID]
 
@@ -78,6 +79,24 @@ def verify(conn: Connection) -> VerifyReport:
             )
         ).all()
     }
+    # Units in quarantine bins (damaged returns): on hand, never sellable; cached as `quarantined`.
+    quarantined = {
+        (r[0], r[1]): int(r[2])
+        for r in conn.execute(
+            select(StockMovement.sku_id, StockMovement.warehouse_id, func.sum(StockMovement.qty))
+            .join(Bin, Bin.id == StockMovement.bin_id)
+            .where(Bin.code == QUARANTINE)
+            .group_by(StockMovement.sku_id, StockMovement.warehouse_id)
+        ).all()
+    }
+    cached_quarantined = dict(
+        ((r[0], r[1]), int(r[2]))
+        for r in conn.execute(
+            select(StockBalance.sku_id, StockBalance.warehouse_id, StockBalance.quarantined).where(
+                StockBalance.quarantined != 0
+            )
+        ).all()
+    )
     cached = {
         (r[0], r[1]): (int(r[2]), int(r[3]))
         for r in (
@@ -101,6 +120,10 @@ def verify(conn: Connection) -> VerifyReport:
             drift.append(Drift(*names, "on_hand", c_on, on_hand.get(key, 0)))
         if c_res != reserved.get(key, 0):
             drift.append(Drift(*names, "reserved", c_res, reserved.get(key, 0)))
+        if cached_quarantined.get(key, 0) != quarantined.get(key, 0):
+            drift.append(
+                Drift(*names, "quarantined", cached_quarantined.get(key, 0), quarantined.get(key, 0))
+            )
     orphans = (
         conn.execute(
             select(Order.external_id, Order.status)

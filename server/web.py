@@ -4,6 +4,7 @@ Caching is what makes an installed PWA update correctly:
 - hashed build output under /assets/ never changes under its name, so phones cache it forever;
 - everything else (index.html, sw.js, the manifest, icons) is `no-cache`: always revalidated, so a
   new build is seen at the next check. sw.js above all: a cached service worker pins old versions.
+The office's console is a second page of the same build (console.html) at /console/*.
 Every path the app routes itself (/receive, /count/bin/A-01-01 ...) answers with index.html, but
 the server's own paths (/api, /sync, /schema, /health, /ready) are never swallowed: an unknown API
 path is a 404, not an HTML page.
@@ -115,6 +116,26 @@ async def hashed_asset(request: Request[Any, Any, Any], name: str) -> Response[b
     return await send_file(request, path, FOREVER)
 
 
+# The office's web console (pwa/console.html, built beside the phone app): its own page, no service
+# worker, every /console/... path answered with it (the console routes itself).
+async def _console(request: Request[Any, Any, Any]) -> Response[Any]:
+    page = _inside(pwa_dist(), "console.html")
+    if page is None:
+        missing = NOT_BUILT.format(dist=pwa_dist())
+        return Response(missing, media_type="text/html", headers={"Cache-Control": NO_CACHE})
+    return await send_file(request, page, NO_CACHE)
+
+
+@get("/console", opt=PUBLIC, include_in_schema=False, summary="The admin's web console")
+async def console_shell(request: Request[Any, Any, Any]) -> Response[Any]:
+    return await _console(request)
+
+
+@get("/console/{path:path}", opt=PUBLIC, include_in_schema=False, summary="A screen of the web console")
+async def console_screen(request: Request[Any, Any, Any], path: str) -> Response[Any]:
+    return await _console(request)
+
+
 # Every method, so that a POST to an endpoint that does not exist (yet) is a plain 404 rather than
 # a misleading "405 Method Not Allowed" from this GET-only catch-all.
 _ANY = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE]
@@ -140,4 +161,11 @@ async def app_file_or_route(request: Request[Any, Any, Any], path: str) -> Respo
     return await _shell(request)  # a screen of the app: it routes itself
 
 
-pwa_routes: list[Any] = [app_shell, service_worker, hashed_asset, app_file_or_route]
+pwa_routes: list[Any] = [
+    app_shell,
+    service_worker,
+    hashed_asset,
+    console_shell,
+    console_screen,
+    app_file_or_route,
+]

@@ -36,6 +36,7 @@ AUTHORITY: dict[str, Authority] = {
     "stock.put_away": _FLOOR,
     "stock.picked": _FLOOR,
     "stock.short_picked": _FLOOR,
+    "stock.put_back": _FLOOR,
     "stock.counted": _FLOOR,
     "parcel.packed": _FLOOR,
     "parcel.handed_over": _FLOOR,
@@ -45,4 +46,8 @@ AUTHORITY: dict[str, Authority] = {
     "proof.attached": _ROAD,
     "remittance.handed_in": Authority(frozenset({"rider"}), "own"),
     "device.seq_skipped": Authority(frozenset({"warehouse", "rider"}), "any"),
+    # Settling exceptions is a supervisor's (or admin's) decision: no other role may.
+    "exception.acted": Authority(frozenset(), "any"),
+    # So is asking for a count: the warehouse phones get the task to do.
+    "count_task.created": Authority(frozenset(), "any"),
 }

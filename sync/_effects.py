@@ -11,16 +11,25 @@ from typing import Literal
 from msgspec import Struct
 
 __all__ = [
+    "QUARANTINE",
     "STAGING",
+    "AgainstRef",
     "BinCounted",
     "CashEntry",
+    "CountHeld",
+    "CountTaskOpen",
     "Decision",
     "DeliveryRecord",
     "Effect",
+    "ExceptionAct",
     "Flag",
     "OrderEvent",
     "Outcome",
+    "ParcelHandover",
+    "ParcelRecord",
+    "Picked",
     "ProofLink",
+    "PutBackUnits",
     "StockDelta",
     "decide",
     "reject",
@@ -29,6 +38,9 @@ __all__ = [
 # The warehouse's un-binned location: picked units waiting to be packed and shipped. It is part of
 # the warehouse's on hand (a pick moves stock, it does not remove it) and is never cycle-counted.
 STAGING = ""
+# The warehouse's quarantine bin: damaged returns wait here. Part of on hand, never sellable (the
+# server keeps its units apart from what allocation and the channels may promise).
+QUARANTINE = "QUARANTINE"
 
 StockKind = Literal["receive", "put_away", "pick", "ship", "count", "return"]
 CashKind = Literal["collected", "remitted", "received"]
@@ -56,6 +68,19 @@ class BinCounted(Struct, frozen=True, tag="counted"):
     at: str
 
 
+class CountHeld(Struct, frozen=True, tag="held"):
+    """A count beyond the seller's variance threshold: kept for a recount and a supervisor's
+    approval, not applied. `adjustment` is what applying it would change at the moment it was taken."""
+
+    wh: str
+    bin: str
+    sku: str
+    counted: int
+    believed: int
+    adjustment: int
+    at: str
+
+
 class CashEntry(Struct, frozen=True, tag="cash"):
     """Centavos added to (amount > 0) or taken from (amount < 0) what a holder has in hand."""
 
@@ -74,8 +99,27 @@ class OrderEvent(Struct, frozen=True, tag="order"):
     reason: str = ""
 
 
+PickProblem = Literal["", "wrong_item", "over_pick", "wrong_bin"]
+
+
+class Picked(Struct, frozen=True, tag="picked"):
+    """A pick as it happened, for the order's record: `qty` units of a SKU taken off a bin for an
+    order (0 on a short pick that found none), `wanted` > qty on a short pick, and what did not match
+    the order or its pick list. A wrong item does not count toward the order."""
+
+    order: str
+    wh: str
+    bin: str
+    sku: str
+    qty: int
+    wanted: int = 0
+    problem: PickProblem = ""
+
+
 class DeliveryRecord(Struct, frozen=True, tag="delivery"):
-    """One delivery attempt, as reported. `counts` is False for a delivery already made by another."""
+    """One delivery attempt, as reported. `counts` is False for a delivery already made by another.
+    `received_by` (delivered) and `reschedule_on` (failed, a Manila day "YYYY-MM-DD") as the rider
+    gave them, with the rider's note."""
 
     order: str
     waybill: str
@@ -83,6 +127,9 @@ class DeliveryRecord(Struct, frozen=True, tag="delivery"):
     device: str
     reason: str = ""
     counts: bool = True
+    note: str = ""
+    received_by: str = ""
+    reschedule_on: str = ""
 
 
 class ProofLink(Struct, frozen=True, tag="proof"):
@@ -90,6 +137,40 @@ class ProofLink(Struct, frozen=True, tag="proof"):
     blob: str  # sha256 of the blob; the blob may arrive later, the link is recorded now
     kind: str
     waybill: str = ""
+
+
+class ParcelRecord(Struct, frozen=True, tag="parcel"):
+    """A parcel packed: the server checks `lines` against the order, issues the waybill when it is
+    "" and moves the order to packed; a refusal there becomes a flag (the fact stays recorded)."""
+
+    order: str
+    wh: str
+    waybill: str
+    lines: tuple[tuple[str, int], ...] = ()
+    weight_g: int = 0
+    parcels: int = 1
+    courier: str | None = None  # None: the order's wave's or shop's
+
+
+class ParcelHandover(Struct, frozen=True, tag="handover"):
+    """A parcel scanned into a dispatch batch (`batch` "": the open batch of `to`)."""
+
+    order: str
+    wh: str
+    waybill: str
+    to: str
+    batch: str = ""
+
+
+class AgainstRef(Struct, frozen=True, tag="against"):
+    """Units received under a reference (a delivery receipt, PO or inbound shipment): the server
+    matches it to what it expected when the reference names a shipment it knows."""
+
+    wh: str
+    bin: str
+    sku: str
+    qty: int
+    ref: str
 
 
 class Flag(Struct, frozen=True, tag="flag"):
@@ -101,9 +182,58 @@ class Flag(Struct, frozen=True, tag="flag"):
     wh: str = ""
     bin: str = ""
     sku: str = ""
+    reason: str = ""  # why, as the person said it (a short pick's reason): part of the evidence
 
 
-Effect = StockDelta | BinCounted | CashEntry | OrderEvent | DeliveryRecord | ProofLink | Flag
+class PutBackUnits(Struct, frozen=True, tag="put_back"):
+    """Units of a cancelled order back on a shelf: the server counts them against the order's
+    put-back (server/shipping/put_backs.py), which is done once all of them are back."""
+
+    order: str
+    wh: str
+    sku: str
+    qty: int
+    bin: str
+
+
+class ExceptionAct(Struct, frozen=True, tag="exception_act"):
+    """A person's decision about an exception: the server runs the action (its own records of
+    exceptions are not part of the ledgers the rules see)."""
+
+    exception: str
+    action: str
+    note: str = ""
+    params: dict[str, str | int | bool] = {}
+
+
+class CountTaskOpen(Struct, frozen=True, tag="count_task_open"):
+    """A count task to open, named by the phone's id: the server's count-task writer opens it (or
+    finds it already open) and the warehouse phones get it."""
+
+    task: str
+    wh: str
+    bin: str = ""
+    skus: tuple[str, ...] = ()
+    title: str = ""
+
+
+Effect = (
+    StockDelta
+    | BinCounted
+    | CountHeld
+    | CashEntry
+    | OrderEvent
+    | Picked
+    | DeliveryRecord
+    | ProofLink
+    | ParcelRecord
+    | ParcelHandover
+    | AgainstRef
+    | PutBackUnits
+    | Flag
+    | ExceptionAct
+    | CountTaskOpen
+)
 Outcome = Literal["applied", "flagged", "rejected"]
 
 

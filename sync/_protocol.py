@@ -210,6 +210,7 @@ class MalformedOp(NamedTuple):
     seq: int  # 0 when unreadable
     id: uuid.UUID | None
     reason: str
+    code: str = "malformed_op"  # or "invalid_payload": a readable envelope whose payload text is not (§4)
 
 
 class CursorError(ValueError):

@@ -28,14 +28,22 @@ from ._codec import (
     read_request,
 )
 from ._effects import (
+    AgainstRef,
     BinCounted,
     CashEntry,
+    CountHeld,
+    CountTaskOpen,
     Decision,
     DeliveryRecord,
     Effect,
+    ExceptionAct,
     Flag,
     OrderEvent,
+    ParcelHandover,
+    ParcelRecord,
+    Picked,
     ProofLink,
+    PutBackUnits,
     StockDelta,
 )
 from ._hlc import HLC, wall_clock_ms
@@ -60,7 +68,7 @@ from ._protocol import (
 )
 from ._rules import judge, judge_malformed
 from ._sequence import Journalled, admit
-from ._world import OrderView
+from ._world import OrderView, PickView
 
 __all__ = ["Ledger", "ReferenceServer", "WireReply"]
 
@@ -76,6 +84,10 @@ _STICKY = {"cancelled": frozenset[str](), "delivered": frozenset({"returned"}), 
 class _Order:
     status: str
     cod_amount: int
+    # SKU -> units, when the test gives the order lines to check picks against; picked so far; plan.
+    lines: dict[str, int] | None = None
+    picked: dict[str, int] = field(default_factory=dict[str, int])
+    plan: dict[str, frozenset[str]] = field(default_factory=dict[str, frozenset[str]])
 
 
 @dataclass
@@ -100,6 +112,12 @@ class Ledger:
     def order(self, order_id: str, /) -> OrderView | None:
         o = self.orders.get(order_id)
         return None if o is None else OrderView(o.status, o.cod_amount)
+
+    def pick_view(self, order_id: str, /) -> PickView | None:
+        o = self.orders.get(order_id)
+        if o is None or o.lines is None or o.status == "cancelled":
+            return None
+        return PickView(dict(o.lines), dict(o.picked), dict(o.plan))
 
     def delivered_by(self, waybill: str, /) -> str | None:
         return self.delivered.get(waybill)
@@ -140,12 +158,26 @@ class Ledger:
                     if o is not None and (o.status not in _STICKY or status in _STICKY[o.status]):
                         o.status = status
                         changed.append(("orders", "order", order_id, {"status": status, "cod": o.cod_amount}))
+                case Picked(order=order_id, sku=sku, qty=qty, problem=problem):
+                    o = self.orders.get(order_id)
+                    if o is not None and problem != "wrong_item":
+                        o.picked[sku] = o.picked.get(sku, 0) + qty
                 case DeliveryRecord(waybill=waybill, outcome=outcome, device=device, counts=counts):
                     self.attempts.append(e)
                     if outcome == "delivered" and counts:
                         self.delivered.setdefault(waybill, device)
                 case ProofLink():
                     self.proofs.append(e)
+                case (
+                    ParcelRecord()
+                    | ParcelHandover()
+                    | CountHeld()
+                    | ExceptionAct()
+                    | CountTaskOpen()
+                    | AgainstRef()
+                    | PutBackUnits()
+                ):
+                    pass  # shipping records, put-backs, decisions and requests for work are the server's
                 case Flag(kind=kind, message=message, order=order_id):
                     self.exceptions.append((op_id, e))
                     value = {"kind": kind, "message": message, "order": order_id}

@@ -17,15 +17,25 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 from ._effects import (
+    QUARANTINE,
     STAGING,
+    AgainstRef,
     BinCounted,
     CashEntry,
+    CountHeld,
+    CountTaskOpen,
     Decision,
     DeliveryRecord,
     Effect,
+    ExceptionAct,
     Flag,
     OrderEvent,
+    ParcelHandover,
+    ParcelRecord,
+    Picked,
+    PickProblem,
     ProofLink,
+    PutBackUnits,
     StockDelta,
     decide,
     reject,
@@ -34,7 +44,9 @@ from ._hlc import event_key
 from ._ops import (
     CATALOGUE,
     CashCollected,
+    CountTaskCreated,
     DeliveryAttempted,
+    ExceptionActed,
     OpRejected,
     ParcelHandedOver,
     ParcelPacked,
@@ -42,15 +54,17 @@ from ._ops import (
     RemittanceHandedIn,
     ReturnReceived,
     SeqSkipped,
+    ShortReason,
     StockCounted,
     StockPicked,
     StockPutAway,
+    StockPutBack,
     StockReceived,
     StockShortPicked,
     parse_payload,
 )
 from ._protocol import MalformedOp, Op
-from ._world import DEFAULT_POLICY, Policy, WorldView
+from ._world import DEFAULT_POLICY, PickView, Policy, WorldView
 
 __all__ = ["RULES", "OpContext", "judge", "judge_malformed", "server_movement"]
 
@@ -102,7 +116,7 @@ def judge(op: Op, world: WorldView, *, actor: str | None = None, policy: Policy 
 
 
 def judge_malformed(item: MalformedOp) -> Decision:
-    return reject("malformed_op", item.reason)
+    return reject(item.code, item.reason)
 
 
 def _bin_delta(
@@ -152,7 +166,10 @@ def _order_flags(
 
 @rule("stock.received")
 def received(ctx: OpContext, p: StockReceived, w: WorldView) -> Decision:
-    return decide(*_bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "receive"))
+    moves = _bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "receive")
+    if p.ref:  # matched against an inbound shipment by the server, when the ref names one
+        return decide(*moves, AgainstRef(p.wh, p.bin, p.sku, p.qty, p.ref))
+    return decide(*moves)
 
 
 @rule("stock.put_away")
@@ -163,28 +180,67 @@ def put_away(ctx: OpContext, p: StockPutAway, w: WorldView) -> Decision:
     return decide(*out, *into)
 
 
-def _pick(ctx: OpContext, w: WorldView, wh: str, bin: str, sku: str, qty: int, order: str) -> list[Effect]:
-    there = w.bin_qty(wh, bin, sku)
-    effects = _bin_delta(ctx, w, wh, bin, sku, -qty, "pick")
-    counted_since = len(effects) > 1  # a later count already saw this pick: no shortage to report
-    effects.append(StockDelta(wh, STAGING, sku, qty, "pick", ctx.at))
+def _check_pick(
+    view: PickView | None, wh: str, bin: str, sku: str, qty: int, order: str
+) -> tuple[PickProblem, list[Flag]]:
+    """Is this what the order wants, from where its pick list says? A phone refuses a mismatch
+    before it is recorded; one that reaches the server anyway (an older app, the console, two
+    phones picking the same order) is recorded as it happened and shown to a person."""
+    if view is None:
+        return "", []
+    about = {"order": order, "wh": wh, "bin": bin, "sku": sku}
+    wanted = view.lines.get(sku, 0)
+    if wanted == 0:
+        message = (
+            f"{sku} was picked from bin {bin} for order {order}, which has no line for it: "
+            "take it out of the tote and put it back"
+        )
+        return "wrong_item", [Flag("pick_wrong_item", message, **about)]
+    done = view.picked.get(sku, 0) + qty
+    if qty and done > wanted:
+        message = f"order {order} needs {wanted} of {sku} but {done} were picked: put {done - wanted} back"
+        return "over_pick", [Flag("pick_over_qty", message, **about)]
+    planned = view.plan.get(sku, frozenset()) - {""}
+    if planned and bin not in planned:
+        message = (
+            f"{sku} for order {order} was picked from bin {bin}; its pick list says "
+            f"{', '.join(sorted(planned))}: the bins will need a count if the label was wrong"
+        )
+        return "wrong_bin", [Flag("pick_wrong_bin", message, **about)]
+    return "", []
+
+
+def _pick(
+    ctx: OpContext, w: WorldView, wh: str, bin: str, sku: str, qty: int, order: str, wanted: int = 0
+) -> list[Effect]:
+    problem, flags = _check_pick(w.pick_view(order), wh, bin, sku, qty, order)
+    effects: list[Effect] = []
+    if qty:
+        there = w.bin_qty(wh, bin, sku)
+        effects += _bin_delta(ctx, w, wh, bin, sku, -qty, "pick")
+        counted_since = len(effects) > 1  # a later count already saw this pick: no shortage to report
+        effects.append(StockDelta(wh, STAGING, sku, qty, "pick", ctx.at))
+        if not counted_since and there < qty:
+            message = (
+                f"picked {qty} of {sku} from bin {bin} for order {order}, but the ledger had {there} "
+                "there; the bin now shows a shortage until a missing receipt arrives or the bin is counted"
+            )
+            flags.append(
+                Flag(
+                    "pick_without_stock",
+                    message,
+                    order=order,
+                    wh=wh,
+                    bin=bin,
+                    sku=sku,
+                )
+            )
+    effects.append(Picked(order, wh, bin, sku, qty, wanted, problem))
     view = w.order(order)
-    if view is not None and view.status == ALLOCATED:
+    if qty and problem != "wrong_item" and view is not None and view.status == ALLOCATED:
         # The first unit off the shelf starts the order's picking, as a picker does at the console.
         effects.append(OrderEvent(order, "picking"))
-    if not counted_since and there < qty:
-        effects.append(
-            Flag(
-                "pick_without_stock",
-                f"picked {qty} of {sku} from bin {bin} for order {order}, but the ledger had {there} there; "
-                "the bin now shows a shortage until a missing receipt arrives or the bin is counted",
-                order=order,
-                wh=wh,
-                bin=bin,
-                sku=sku,
-            )
-        )
-    return effects
+    return [*effects, *flags]
 
 
 @rule("stock.picked")
@@ -194,19 +250,42 @@ def picked(ctx: OpContext, p: StockPicked, w: WorldView) -> Decision:
 
 @rule("stock.short_picked")
 def short_picked(ctx: OpContext, p: StockShortPicked, w: WorldView) -> Decision:
-    effects = _pick(ctx, w, p.wh, p.bin, p.sku, p.found, p.order) if p.found else []
+    # The server follows a short pick up (another bin, or a hold): see server/picking/picks.py.
+    effects = _pick(ctx, w, p.wh, p.bin, p.sku, p.found, p.order, wanted=p.wanted)
+    said = f" (the picker says: {SHORT_WORDS[p.reason]})" if p.reason else ""
     effects.append(
         Flag(
             "short_pick",
-            f"order {p.order} needs {p.wanted} of {p.sku} but bin {p.bin} had only {p.found}: "
-            "re-allocate the order and count the bin",
+            f"order {p.order} needs {p.wanted} of {p.sku} but bin {p.bin} had only {p.found}{said}: "
+            "count the bin; the rest of the order is taken from another bin when one has it",
             order=p.order,
             wh=p.wh,
             bin=p.bin,
             sku=p.sku,
+            reason=p.reason or "",
         )
     )
     return decide(*effects)
+
+
+# A short pick's reason in the exception's sentence (the code itself is in its evidence).
+SHORT_WORDS: dict[ShortReason, str] = {
+    "empty_bin": "the bin was empty",
+    "not_enough": "fewer in the bin than expected",
+    "damaged": "the units there are damaged",
+    "not_found": "the item could not be found",
+}
+
+
+@rule("stock.put_back")
+def put_back(ctx: OpContext, p: StockPutBack, w: WorldView) -> Decision:
+    """Staging -> a shelf, like a put-away. Units of a cancelled order count against its put-back;
+    the server says when they were not expected (server/shipping/put_backs.py)."""
+    out = _bin_delta(ctx, w, p.wh, STAGING, p.sku, -p.qty, "put_away")
+    into = _bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "put_away")
+    if not p.order:
+        return decide(*out, *into)  # a wave's leftovers: no order waits for them
+    return decide(*out, *into, PutBackUnits(p.order, p.wh, p.sku, p.qty, p.bin))
 
 
 @rule("stock.counted")
@@ -218,6 +297,18 @@ def counted(ctx: OpContext, p: StockCounted, w: WorldView) -> Decision:
     counted - (on hand as the ledger believed it at the moment of the count); movements the phone
     had not seen are in that belief when they happened before the count, and left out when after.
     """
+    if p.counted == 0 and not p.empty:
+        # Not a count: a line left uncounted must never zero a bin. Only an explicit empty mark does.
+        return decide(
+            Flag(
+                "count_zero_unmarked",
+                f"bin {p.bin} counted 0 of {p.sku} without marking the line empty: not applied; "
+                "count the bin again and mark the line empty if it really is",
+                wh=p.wh,
+                bin=p.bin,
+                sku=p.sku,
+            )
+        )
     record = BinCounted(p.wh, p.bin, p.sku, p.counted, ctx.at)
     latest = w.last_count_at(p.wh, p.bin, p.sku)
     if latest is not None and latest > ctx.at:
@@ -226,12 +317,27 @@ def counted(ctx: OpContext, p: StockCounted, w: WorldView) -> Decision:
     after = w.moved_after(p.wh, p.bin, p.sku, ctx.at)
     believed = now - after
     adjustment = p.counted - believed
+    limit = max(ctx.policy.count_variance_units, abs(believed) * ctx.policy.count_variance_percent // 100)
+    if abs(adjustment) > limit and ctx.policy.hold_variances:
+        # Too far from the ledger to trust at once (a miscount, a wrong bin, or theft): held for a
+        # recount, then a supervisor's approval; the bin keeps its ledger quantity meanwhile.
+        return decide(
+            CountHeld(p.wh, p.bin, p.sku, p.counted, believed, adjustment, ctx.at),
+            Flag(
+                "count_variance",
+                f"bin {p.bin} counted {p.counted} of {p.sku}; the ledger expected {believed} at that moment "
+                f"(the phone showed {p.expected}); {adjustment:+d} is held for a recount and a "
+                "supervisor's approval",
+                wh=p.wh,
+                bin=p.bin,
+                sku=p.sku,
+            ),
+        )
     effects: list[Effect] = [record]
     if adjustment:
         effects.append(
             StockDelta(p.wh, p.bin, p.sku, adjustment, "count", ctx.at, note=f"counted {p.counted}")
         )
-    limit = max(ctx.policy.count_variance_units, abs(believed) * ctx.policy.count_variance_percent // 100)
     if abs(adjustment) > limit:
         effects.append(
             Flag(
@@ -249,10 +355,25 @@ def counted(ctx: OpContext, p: StockCounted, w: WorldView) -> Decision:
 @rule("parcel.packed")
 def packed(ctx: OpContext, p: ParcelPacked, w: WorldView) -> Decision:
     flags, status = _order_flags(
-        w, p.order, f"parcel {p.waybill} packed", cancelled_kind="packed_cancelled_order"
+        w,
+        p.order,
+        f"parcel {p.waybill or 'of order ' + p.order} packed",
+        cancelled_kind="packed_cancelled_order",
     )
-    events: list[Effect] = [OrderEvent(p.order, "packed")] if status not in (None, CANCELLED) else []
-    return decide(*events, *flags)
+    if status in (None, CANCELLED):
+        return decide(*flags)
+    # The parcel first: the server checks its items against the order and issues the waybill; it
+    # moves the order to packed itself, or flags the pack and leaves the order where it was.
+    parcel = ParcelRecord(
+        p.order,
+        p.wh,
+        p.waybill,
+        tuple((ln.sku, ln.qty) for ln in p.lines),
+        p.weight_g,
+        p.parcels,
+        p.courier,
+    )
+    return decide(parcel, OrderEvent(p.order, "packed"))
 
 
 @rule("parcel.handed_over")
@@ -263,13 +384,18 @@ def handed_over(ctx: OpContext, p: ParcelHandedOver, w: WorldView) -> Decision:
         w, p.order, f"parcel {p.waybill} handed over to {p.to}", cancelled_kind="shipped_cancelled_order"
     )
     if status not in (None, CANCELLED):
+        # Into a dispatch batch (the server catches a parcel already in another one), then shipped.
+        ships.insert(0, ParcelHandover(p.order, p.wh, p.waybill, p.to, p.batch))
         ships.append(OrderEvent(p.order, "shipped", reason=f"handed over to {p.to}"))
     return decide(*ships, *flags)
 
 
 @rule("return.received")
 def return_received(ctx: OpContext, p: ReturnReceived, w: WorldView) -> Decision:
-    effects = _bin_delta(ctx, w, p.wh, p.bin, p.sku, p.qty, "return")
+    # A damaged item never goes back on a sellable shelf, whatever bin the phone named: it waits in
+    # the warehouse's quarantine bin, on hand but not available to sell.
+    bin = QUARANTINE if p.condition == "damaged" else p.bin
+    effects = _bin_delta(ctx, w, p.wh, bin, p.sku, p.qty, "return")
     if p.order:
         effects.append(OrderEvent(p.order, "returned", reason=p.condition))
     return decide(*effects)
@@ -278,10 +404,17 @@ def return_received(ctx: OpContext, p: ReturnReceived, w: WorldView) -> Decision
 @rule("delivery.attempted")
 def delivery_attempted(ctx: OpContext, p: DeliveryAttempted, w: WorldView) -> Decision:
     reason = p.reason or ""
+    day = p.reschedule_on.isoformat() if p.reschedule_on else ""
+
+    def record(outcome: str, reason: str = "", counts: bool = True) -> DeliveryRecord:
+        return DeliveryRecord(
+            p.order, p.waybill, outcome, ctx.device, reason, counts, p.note, p.received_by, day
+        )
+
     if p.outcome == "failed":
         # A failed attempt never undoes a delivery: it is recorded, and moves the order only if open.
         view = w.order(p.order)
-        effects: list[Effect] = [DeliveryRecord(p.order, p.waybill, "failed", ctx.device, reason)]
+        effects: list[Effect] = [record("failed", reason)]
         if (
             view is not None
             and view.status not in ("delivered", CANCELLED)
@@ -293,7 +426,7 @@ def delivery_attempted(ctx: OpContext, p: DeliveryAttempted, w: WorldView) -> De
     if first is not None:
         who = "this same device" if first == ctx.device else f"device {first}"
         return decide(
-            DeliveryRecord(p.order, p.waybill, "delivered", ctx.device, counts=False),
+            record("delivered", counts=False),
             Flag(
                 "double_delivery",
                 f"parcel {p.waybill} reported delivered again by device {ctx.device}; "
@@ -304,7 +437,7 @@ def delivery_attempted(ctx: OpContext, p: DeliveryAttempted, w: WorldView) -> De
     flags, status = _order_flags(
         w, p.order, f"parcel {p.waybill} delivered", cancelled_kind="delivery_for_cancelled_order"
     )
-    effects = [DeliveryRecord(p.order, p.waybill, "delivered", ctx.device)]
+    effects = [record("delivered")]
     if status not in (None, CANCELLED):
         effects.append(OrderEvent(p.order, "delivered"))
     return decide(*effects, *flags)
@@ -375,6 +508,20 @@ def seq_skipped(ctx: OpContext, p: SeqSkipped, w: WorldView) -> Decision:
             f"unless re-entered ({p.why or 'no reason given'})",
         )
     )
+
+
+@rule("exception.acted")
+def exception_acted(ctx: OpContext, p: ExceptionActed, w: WorldView) -> Decision:
+    # Nothing in the ledgers to judge: whether the action is allowed, and whether someone settled
+    # the exception first, is for the server's action writer (server/exceptions/actions.py).
+    return decide(ExceptionAct(p.exception, p.action, p.note, dict(p.params)))
+
+
+@rule("count_task.created")
+def count_task_created(ctx: OpContext, p: CountTaskCreated, w: WorldView) -> Decision:
+    # A request for work, not a fact about stock: whether the warehouse, bin and SKUs exist is for
+    # the server's count-task writer (server/inventory/count_tasks.py), which opens it once.
+    return decide(CountTaskOpen(p.task.lower(), p.wh, p.bin, tuple(p.skus), p.title))
 
 
 def _pesos(centavos: int) -> str:

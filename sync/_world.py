@@ -10,12 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-__all__ = ["DEFAULT_POLICY", "OrderView", "Policy", "WorldView"]
+__all__ = ["DEFAULT_POLICY", "OrderView", "PickView", "Policy", "WorldView"]
 
 
 class OrderView(NamedTuple):
     status: str  # the canonical order status: pending, allocated, ..., delivered, cancelled
     cod_amount: int  # centavos to collect; 0 for prepaid
+
+
+class PickView(NamedTuple):
+    """What a pick is checked against: the order's units by SKU (bundle components, as reserved),
+    the units already picked for it by SKU, and the bins its pick list plans for each SKU."""
+
+    lines: dict[str, int]
+    picked: dict[str, int]
+    plan: dict[str, frozenset[str]]  # SKU -> planned bins; a SKU absent is not planned anywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,11 @@ class Policy:
     # mis-picks or a wrong bin.
     count_variance_units: int = 2
     count_variance_percent: int = 10
+    # A count beyond that threshold is held, not applied: the server asks for a recount and a
+    # supervisor approves it before it changes stock (the Bodega server judges with this on unless
+    # the seller turns it off). False applies such a count at once, flagged: what a supervisor's
+    # approval does, and what the reference model and the R7 arrival-order properties check.
+    hold_variances: bool = False
 
 
 DEFAULT_POLICY = Policy()
@@ -35,6 +49,11 @@ DEFAULT_POLICY = Policy()
 class WorldView(Protocol):
     def order(self, order_id: str, /) -> OrderView | None:
         """The order as the server has it now, or None if there is no such order."""
+        ...
+
+    def pick_view(self, order_id: str, /) -> PickView | None:
+        """The order's lines, picks so far and planned bins; None when it holds no units to pick
+        (unknown, not allocated to a warehouse, cancelled): nothing to check a pick against."""
         ...
 
     def delivered_by(self, waybill: str, /) -> str | None:

@@ -108,7 +108,10 @@ def warehouse_op(rng: random.Random, work: Work, stock: dict[tuple[str, str], in
     order = rng.choice(work.stops).order if work.stops else f"ORD-{rng.randint(1, 10**6)}"
     found = rng.randint(0, min(2, there))
     stock[(bin, sku)] = there - found
-    return StockShortPicked(wh=wh, bin=bin, sku=sku, order=order, wanted=found + 1, found=found)
+    reason = "not_enough" if found else "empty_bin"
+    return StockShortPicked(
+        wh=wh, bin=bin, sku=sku, order=order, wanted=found + 1, found=found, reason=reason
+    )
 
 
 def rider_ops(rng: random.Random, stop: Stop) -> list[msgspec.Struct]:

@@ -20,6 +20,7 @@ export const status = signal({
   synced: false,
   mustUpdate: false,
   cursor: null,
+  nextAt: null, // when the scheduler tries again (ms), after a failed sync
 });
 /** Bumps whenever ops are recorded or confirmed, so lists of ops reload. */
 export const opsVersion = signal(0);
@@ -97,6 +98,7 @@ async function refresh() {
     synced: st.synced,
     mustUpdate: st.mustUpdate,
     cursor: st.cursor,
+    nextAt: scheduler?.nextAt ?? null,
   };
   if (before.pending !== counts.pending || before.notices !== counts.notices) opsVersion.value += 1;
 }
@@ -115,3 +117,14 @@ export const saveDraft = (name, draft) => store.keepDraft(client.db, name, draft
 
 /** The ops a person must look at (the "Mga problema sa sync" screen). */
 export const syncProblems = () => store.problems(client.db);
+/** Opening the list: every notice is seen, so the badge clears. */
+export const seeProblems = async () => {
+  await store.markProblemsSeen(client.db);
+  await refresh();
+};
+/** A notice the person has dealt with leaves the list. */
+export const settleProblem = async (key) => {
+  await store.settleProblem(client.db, key);
+  await refresh();
+  opsVersion.value += 1;
+};

@@ -8,6 +8,7 @@ import { loadReference } from "./reference.js";
 import { loadSession, session } from "./session.js";
 import { openStore } from "./sync/store.js";
 import { startUpdates } from "./ui/update.js";
+import { listenForOpen } from "./push.js";
 import "./styles.css";
 
 async function boot() {
@@ -22,6 +23,7 @@ async function boot() {
   document.documentElement.dataset.readyAt = String(performance.now());
   document.documentElement.dataset.ready = "1";
   startUpdates();
+  listenForOpen(); // a tapped push notification opens its exception here
   if (session.value) await resumeSync();
 }
 

@@ -3,7 +3,10 @@
 //   wh:<warehouse> / bin / <bin>/<sku>    on hand (a whole number)
 //   wh:<warehouse> / location / <bin>     a bin with nothing in it yet (optional)
 //   wh:<warehouse> / count_task / <id>    a count task {bin?, skus?: [...], title?, status?}
-//   (wh:<warehouse> / task / <order> is an order to pick and pack: for the picking screens, later)
+//   wh:<warehouse> / task / <order>       an order to pick, pack and hand over {status, lines: [[sku, qty]], ...}
+//   wh:<warehouse> / wave, parcel, put_back  more outbound work (src/flows/outbound.js reads them)
+//   wh:<warehouse> / inbound / <shipment>   an import on its way or arrived {status, expected_on, lines: [[sku, expected, received]]}
+//   exceptions / exception / <id>         an open exception for a supervisor (src/flows/exceptions.js)
 // Kept in memory (a few thousand SKUs is a few hundred KB) and updated from each applied page.
 import { signal } from "@preact/signals";
 import { changedEntity } from "./sync/protocol.js";
@@ -15,12 +18,16 @@ const byCode = new Map(); // barcode, or SKU code in upper case -> sku code
 const stock = new Map(); // "wh\x1fbin" -> Map(sku -> qty)
 const locations = new Map(); // wh -> Set(bin)
 const tasks = new Map(); // "wh\x1fid" -> {wh, id, ...}
+const orderTasks = new Map(); // "wh\x1forder" -> {wh, id, status, lines, ...}: outbound work
+const shipments = new Map(); // "wh\x1fcode" -> {status, expected_on, lines}
 const warehouses = new Set();
+const exceptions = new Map(); // id -> an open exception for the supervisor's inbox {id, kind, severity, ...}
 
 const slot = (wh, bin) => `${wh}\x1f${bin}`;
+const OUTBOUND_KINDS = ["task", "wave", "parcel", "put_back"];
 
 function reset() {
-  for (const m of [skus, byCode, stock, locations, tasks]) m.clear();
+  for (const m of [skus, byCode, stock, locations, tasks, orderTasks, shipments, exceptions]) m.clear();
   warehouses.clear();
 }
 
@@ -40,6 +47,11 @@ function indexSku(code, val) {
 /** One entity as the replica keeps it ({scope, kind, key, val}; val null: gone). */
 function apply({ scope, kind, key, val }) {
   if (scope === "catalog" && kind === "sku") return indexSku(key, val);
+  if (scope === "exceptions" && kind === "exception") {
+    if (val === null) exceptions.delete(key); // resolved: off the inbox
+    else exceptions.set(key, { ...val, id: key });
+    return;
+  }
   if (!scope.startsWith("wh:")) return;
   const wh = scope.slice(3);
   warehouses.add(wh);
@@ -54,6 +66,15 @@ function apply({ scope, kind, key, val }) {
     if (!locations.has(wh)) locations.set(wh, new Set());
     if (val === null) locations.get(wh).delete(key);
     else locations.get(wh).add(key);
+  } else if (OUTBOUND_KINDS.includes(kind)) {
+    // The outbound work, kept as sent and told apart by kind: an order's pick/pack task (gone when
+    // shipped, cancelled or moved), a wave of orders picked together, a packed parcel (waybill,
+    // courier, batch), a put-back (a cancelled order's picked goods going back to a shelf).
+    if (val === null) orderTasks.delete(slot(wh, `${kind}:${key}`));
+    else orderTasks.set(slot(wh, `${kind}:${key}`), { ...val, wh, id: key, kind });
+  } else if (kind === "inbound") {
+    if (val === null) shipments.delete(slot(wh, key));
+    else shipments.set(slot(wh, key), { ...val, code: key });
   } else if (kind === "count_task") {
     if (val === null) tasks.delete(slot(wh, key));
     else tasks.set(slot(wh, key), { ...val, wh, id: key });
@@ -86,6 +107,12 @@ export async function loadReference(store) {
   reset();
   rows.forEach(apply);
   version.value += 1;
+}
+
+/** The inbound shipment a scanned or typed reference names in this warehouse, or null. */
+export function findShipment(wh, text) {
+  const code = (text ?? "").trim();
+  return shipments.get(slot(wh, code)) ?? shipments.get(slot(wh, code.toUpperCase())) ?? null;
 }
 
 /** A revoked phone shows nothing it was allowed to read. */
@@ -130,3 +157,10 @@ export function binsHolding(wh, sku) {
 
 export const countTasks = (wh) => [...tasks.values()].filter((t) => t.wh === wh && t.status !== "done");
 export const countTask = (wh, id) => tasks.get(slot(wh, id)) ?? null;
+
+/** The warehouse's outbound entities from the replica, as sent plus {wh, id, kind}: tasks, waves, parcels, put-backs. */
+export const outboundEntities = (wh) => [...orderTasks.values()].filter((t) => t.wh === wh);
+
+/** The supervisor's open exceptions, as the server last sent them. */
+export const openExceptions = () => [...exceptions.values()];
+export const exceptionById = (id) => exceptions.get(id) ?? null;

@@ -53,6 +53,16 @@ export async function login(username, password, deviceName) {
   return next;
 }
 
+/**
+ * An admin or supervisor (no warehouse of their own) chooses the warehouse this phone works in;
+ * kept with the session, so a logout forgets it.
+ */
+export async function chooseWarehouse(code) {
+  const next = { ...session.value, wh: code };
+  await db.put("meta", next, "session");
+  session.value = next;
+}
+
 async function warehouseCode(s) {
   if (!s.user.warehouse_id || s.user.role === "rider") return "";
   const page = await api("/api/v1/warehouses/?limit=100", { token: s.token });

@@ -3,7 +3,15 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, scopeChecksum } from "../src/sync/checksum.js";
 import { encodeHlc, Hlc } from "../src/sync/hlc.js";
-import { stockCounted, stockReceived, STOCK_COUNTED, STOCK_RECEIVED } from "../src/sync/ops.js";
+import {
+  COUNT_TASK_CREATED,
+  countTaskCreated,
+  stockCounted,
+  stockReceived,
+  STOCK_COUNTED,
+  STOCK_RECEIVED,
+} from "../src/sync/ops.js";
+import { DELIVERY_ATTEMPTED, deliveryAttempted } from "../src/sync/rider-ops.js";
 import {
   decodeOp,
   decodeProblem,
@@ -62,6 +70,19 @@ describe("the op builders make the golden payloads", () => {
   it("stock.counted", () => {
     const body = ops[STOCK_COUNTED].body;
     expect(JSON.stringify(stockCounted(body[6]))).toBe(JSON.stringify(body[6]));
+  });
+  it("count_task.created", () => {
+    const body = ops[COUNT_TASK_CREATED].body;
+    expect(JSON.stringify(countTaskCreated(body[6]))).toBe(JSON.stringify(body[6]));
+    const bySkus = { task: body[6].task, wh: "VAL", skus: ["S1", "S1", "S2"] };
+    expect(countTaskCreated(bySkus)).toEqual({ task: body[6].task, wh: "VAL", skus: ["S1", "S2"] });
+    expect(() => countTaskCreated({ task: body[6].task, wh: "VAL" })).toThrow(/bin/);
+    expect(() => countTaskCreated({ task: "T-1", wh: "VAL", bin: "B" })).toThrow(/UUID/);
+  });
+  it("delivery.attempted@v2: the reschedule day a field of its own, on the day it was recorded", () => {
+    const p = ops[DELIVERY_ATTEMPTED].body[6];
+    const built = deliveryAttempted({ ...p, rescheduleOn: p.reschedule_on, today: "2026-01-01" });
+    expect(JSON.stringify(built)).toBe(JSON.stringify(p));
   });
   it("refuses what the server would reject", () => {
     expect(() => stockReceived({ wh: "VAL", bin: "RCV-01", sku: "X", qty: 0 })).toThrow(/qty/);

@@ -76,6 +76,39 @@ describe("the sync scheduler", () => {
     scheduler.stop();
   });
 
+  it("while work waits, retries every few seconds however long the outage, and says when", async () => {
+    const { server, client, scheduler } = await setUp();
+    server.up = false;
+    await client.record(STOCK_RECEIVED, stockReceived(1));
+    scheduler.start();
+    await settle(scheduler);
+    for (let i = 0; i < 15; i++) {
+      // 15 failures: the plain backoff would be minutes by now
+      await vi.advanceTimersByTimeAsync(scheduler.workRetryMs + 1);
+      await settle(scheduler);
+    }
+    expect(client.state.failures).toBe(16);
+    expect(client.backoffMs(1)).toBeGreaterThan(60_000);
+    expect(scheduler.nextAt - Date.now()).toBeLessThanOrEqual(scheduler.workRetryMs);
+    expect(scheduler.nextAt).toBeGreaterThan(Date.now());
+    server.up = true;
+    await vi.advanceTimersByTimeAsync(scheduler.workRetryMs + 1);
+    await settle(scheduler);
+    expect((await client.counts()).pending).toBe(0);
+    scheduler.stop();
+  });
+
+  it("with nothing waiting, the backoff grows as before (only reference data to pull)", async () => {
+    const { server, client, scheduler } = await setUp();
+    server.up = false;
+    client.state.failures = 8;
+    scheduler.start();
+    await settle(scheduler);
+    expect(scheduler.nextAt - Date.now()).toBeGreaterThan(60_000);
+    scheduler.stop();
+    expect(scheduler.nextAt).toBe(null);
+  });
+
   it("a write during a sync makes it run once more; Sync now forgets the backoff", async () => {
     const { server, client, scheduler } = await setUp();
     scheduler.start();

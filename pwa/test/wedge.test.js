@@ -32,10 +32,11 @@ describe("keyboard-wedge scanner detection", () => {
     expect(onScan).not.toHaveBeenCalled();
   });
 
-  it("ignores a short burst (a fast double key press) and a late Enter", () => {
+  it("ignores a fast double key press followed by a person's Enter, and a late Enter", () => {
     const onScan = vi.fn();
     const detector = new WedgeDetector({ onScan });
-    expect(feed(detector, "12", { gap: 5 })).toBe(false);
+    expect(feed(detector, "12", { gap: 5, enterAfter: 120 })).toBe(false);
+    expect(feed(detector, "12", { gap: 40, enterAfter: 40 })).toBe(false); // rollover speed, not a scanner's
     expect(feed(detector, "4800016644801", { gap: 5, enterAfter: 800 })).toBe(false);
     expect(onScan).not.toHaveBeenCalled();
   });
@@ -69,6 +70,35 @@ describe("keyboard-wedge scanner detection", () => {
     vi.runAllTimers();
     expect(onScan).toHaveBeenCalledWith("BDG-001");
     vi.useRealTimers();
+  });
+});
+
+describe("short codes from a quantity sheet", () => {
+  it("takes 1-3 digit bursts with a machine-fast Enter as scans", () => {
+    vi.useFakeTimers();
+    const onScan = vi.fn();
+    const detector = new WedgeDetector({ onScan });
+    expect(feed(detector, "24", { gap: 4, start: 1000 })).toBe(true);
+    expect(feed(detector, "6", { gap: 4, start: 3000 })).toBe(true);
+    expect(feed(detector, "120", { gap: 8, start: 5000 })).toBe(true);
+    vi.runAllTimers();
+    expect(onScan.mock.calls.map((c) => c[0])).toEqual(["24", "6", "120"]);
+    vi.useRealTimers();
+  });
+
+  it("leaves a typed quantity alone: a person's Enter comes later", () => {
+    const onScan = vi.fn();
+    const detector = new WedgeDetector({ onScan });
+    expect(feed(detector, "24", { gap: 110, enterAfter: 150 })).toBe(false);
+    expect(feed(detector, "5", { gap: 0, start: 9000, enterAfter: 90 })).toBe(false);
+    expect(onScan).not.toHaveBeenCalled();
+  });
+
+  it("does not forgive a held-back key in a short burst", () => {
+    const onScan = vi.fn();
+    const detector = new WedgeDetector({ onScan });
+    expect(feed(detector, "12", { gap: 120, enterAfter: 4 })).toBe(false);
+    expect(onScan).not.toHaveBeenCalled();
   });
 });
 

@@ -87,8 +87,10 @@ class UserController(Controller):
         return await services.list_users(db, page, role=role, active=active)
 
     @post("/", opt=ADMIN, summary="Create a user")
-    async def create_user(self, data: JSONBody[UserCreateIn], db: Db) -> UserOut:
-        return await services.create_user(db, data)
+    async def create_user(
+        self, request: Request[Principal, Any, Any], data: JSONBody[UserCreateIn], db: Db
+    ) -> UserOut:
+        return await services.create_user(db, data, request.user.actor)
 
     @patch(
         "/{user_id:uuid}",

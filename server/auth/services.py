@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit.record import audit, changes
 from server.auth import throttle
 from server.auth.models import ROLES, Device, User
 from server.auth.passwords import hash_password, verify_password
@@ -29,6 +30,7 @@ from server.db.base import utcnow
 from server.db.orm import orm_session
 from server.errors import BodegaError, Conflict, FieldError, InvalidInput, NotFound, TooManyAttempts
 from server.pagination import Page, PageParams, fetch_page
+from server.push.subscriptions import forget_devices, forget_user_devices
 from server.settings import Settings
 
 # Same rule as schemas.Username; checked here too because the CLI does not pass through msgspec.
@@ -129,11 +131,11 @@ async def _hash(password: str) -> str:
     return await anyio.to_thread.run_sync(hash_password, password)
 
 
-async def create_user(db: Database, data: UserCreateIn) -> UserOut:
+async def create_user(db: Database, data: UserCreateIn, by: str) -> UserOut:
     check_new_user(data.username, data.password, data.role)
     password_hash = await _hash(data.password)
     return await db.run_write(
-        _create_user, data.username, password_hash, data.role, data.full_name, data.warehouse_id, None
+        _create_user, data.username, password_hash, data.role, data.full_name, data.warehouse_id, None, by
     )
 
 
@@ -143,7 +145,9 @@ async def create_user_cli(
     """`bodega create-user`: like the API, but names the warehouse by its code."""
     check_new_user(username, password, role)
     password_hash = await _hash(password)
-    return await db.run_write(_create_user, username, password_hash, role, full_name, None, warehouse_code)
+    return await db.run_write(
+        _create_user, username, password_hash, role, full_name, None, warehouse_code, "cli"
+    )
 
 
 def _create_user(
@@ -154,6 +158,7 @@ def _create_user(
     full_name: str,
     warehouse_id: uuid.UUID | None,
     warehouse_code: str | None,
+    by: str,
 ) -> UserOut:
     with orm_session(conn) as session:
         if warehouse_code:
@@ -170,7 +175,19 @@ def _create_user(
             full_name=full_name,
             warehouse_id=warehouse_id,
         )
+        audit(conn, "user.created", by, "user", str(user.id), after=_audited(user))
         return user_out(user)
+
+
+def _audited(user: User) -> dict[str, object]:
+    """What the audit log says of a user (never the password's hash)."""
+    return {
+        "username": user.username,
+        "role": user.role,
+        "full_name": user.full_name,
+        "warehouse_id": str(user.warehouse_id) if user.warehouse_id else None,
+        "active": user.active,
+    }
 
 
 def _user_or_404(session: Session, user_id: uuid.UUID) -> User:
@@ -229,6 +246,7 @@ def _update_user(
 ) -> UserOut:
     with orm_session(conn) as session:
         user = _user_or_404(session, user_id)
+        before = _audited(user)
         new_role = user.role if isinstance(changes.role, msgspec.UnsetType) else changes.role
         new_active = user.active if isinstance(changes.active, msgspec.UnsetType) else changes.active
         if user.role == "admin" and user.active and not (new_role == "admin" and new_active):
@@ -246,7 +264,23 @@ def _update_user(
         user.role = new_role
         user.active = new_active
         session.flush()
+        _audit_update(conn, user, before, password_hash is not None, by)
         return user_out(user)
+
+
+def _audit_update(conn: Connection, user: User, before: dict[str, object], reset: bool, by: str) -> None:
+    """One entry per kind of change, so the console can search for each: a password reset, a user
+    disabled or enabled (each revoked the user's devices), other fields with before and after."""
+    uid = str(user.id)
+    if reset:
+        audit(conn, "user.password_reset", by, "user", uid, username=user.username, devices_revoked=True)
+    if before["active"] != user.active:
+        action = "user.enabled" if user.active else "user.disabled"
+        audit(conn, action, by, "user", uid, username=user.username, devices_revoked=True)
+    after = _audited(user)
+    if any(before[k] != after[k] for k in after if k != "active"):
+        diff = changes({**before, "active": user.active}, after)
+        audit(conn, "user.updated", by, "user", uid, username=user.username, **diff)
 
 
 def _keep_one_admin(session: Session, user: User) -> None:
@@ -345,6 +379,8 @@ def _revoke(session: Session, device_id: uuid.UUID, by: str) -> Device:
         .where(Device.id == device_id, Device.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_by=by[:64])
     )
+    # A lost phone must stop showing alerts too: its push subscriptions go in the same transaction.
+    forget_devices(session.connection(), [device_id])
     device = session.get(Device, device_id, populate_existing=True)
     if device is None:
         raise NotFound(f"no device {device_id}")
@@ -358,8 +394,12 @@ async def revoke_device(db: Database, device_id: uuid.UUID, by: str) -> DeviceOu
 
 def _revoke_device(conn: Connection, device_id: uuid.UUID, by: str) -> DeviceOut:
     with orm_session(conn) as session:
+        was_live = session.scalar(select(Device.revoked_at).where(Device.id == device_id)) is None
         device = _revoke(session, device_id, by)
-        return device_out(device, _user_or_404(session, device.user_id).username)
+        username = _user_or_404(session, device.user_id).username
+        if was_live:  # revoking twice changes nothing: one entry, at the first
+            audit(conn, "device.revoked", by, "device", str(device.id), username=username, name=device.name)
+        return device_out(device, username)
 
 
 def revoke_user_devices(
@@ -370,6 +410,7 @@ def revoke_user_devices(
     if keep is not None:
         stmt = stmt.where(Device.id != keep)
     session.execute(stmt.values(revoked_at=utcnow(), revoked_by=by[:64]))
+    forget_user_devices(session.connection(), user_id, keep)
 
 
 async def logout(db: Database, caller: Principal) -> None:

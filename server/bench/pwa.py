@@ -70,7 +70,8 @@ class NotReady(Exception):
 
 def ensure_built() -> Path:
     """pwa/dist, building it if needed (`make test` builds it first; this covers a bare pytest)."""
-    if (DIST / "index.html").is_file() and (DIST / "sw.js").is_file():
+    built = ["index.html", "sw.js", "console.html"]  # the phone app, its worker, the office console
+    if all((DIST / name).is_file() for name in built):
         return DIST
     if shutil.which("npm") is None:
         raise NotReady("pwa/dist is missing and npm is not installed: run `make test` or build pwa/")

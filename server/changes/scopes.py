@@ -4,7 +4,8 @@ what goes into an entity is each domain's (its entities.py).
 
 | scope            | entities                                                     |
 |------------------|--------------------------------------------------------------|
-| wh:<warehouse>   | bin (units per bin/SKU), location, task (pick), count_task    |
+| wh:<warehouse>   | bin (units per bin/SKU), location, task (pick), count_task,   |
+|                  | parcel, batch (dispatch), put_back (cancelled in flight)     |
 | catalog          | sku                                                          |
 | runs:<username>  | stop (its run's orders)                                      |
 | cash:<username>  | cash (in hand)                                               |

@@ -225,4 +225,19 @@ def uuid_order(key: Any) -> Any:
 
 def to_uuid(value: Any) -> uuid.UUID:
     """A UUID from what a raw SQLite row holds (hex text) or what asyncpg returns (a UUID)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+    return value if isinstance(value, uuid.UUID) else _uuid_of_hex(value)
+
+
+def sqlite_time(value: Any) -> datetime:
+    """An aware UTC time from what a raw SQLite row holds ('YYYY-MM-DD HH:MM:SS.ffffff', UTC, as
+    `_time` and SQLAlchemy write it), the same value SQLAlchemy's UTCDateTime reads back."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=65536)
+def _uuid_of_hex(value: str) -> uuid.UUID:
+    # Cached: the same SKU and warehouse ids come back in every transaction's balance reads, and
+    # building a UUID from text costs several times a cache hit.
+    return uuid.UUID(hex=value)

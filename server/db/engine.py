@@ -39,6 +39,8 @@ LOST_RACE_ATTEMPTS = 8
 # Tests set this: a write run in the writer thread is checked to be one the writer process could
 # run too (a module-level function, picklable arguments, result and error).
 CHECK_PICKLABLE = "BODEGA_CHECK_WRITES_PICKLE"
+# Connections each server process keeps to PostgreSQL (its reads and its writes share them).
+PG_POOL_SIZE = 16
 log = structlog.get_logger("bodega.db")
 
 
@@ -80,6 +82,9 @@ class Database:
         # lookup); None in memory and on PostgreSQL.
         self.sqlite_path = _sqlite_file(url) if self.is_sqlite else None
         self.writer_process: WriterProcess | None = None  # set up by the app on SQLite
+        # Called in this process with the reactions of every write once it has committed (the
+        # live exceptions feed on SQLite, server/exceptions/live.py). Must not raise or block.
+        self.after_commit: list[Callable[[Any], None]] = []
         self._check_pickle = os.environ.get(CHECK_PICKLABLE, "") == "1"
         # PostgreSQL: the async engine writes run on. SQLite: none; writes go to the one writer.
         self._pg_writer: AsyncEngine | None = None
@@ -103,7 +108,13 @@ class Database:
             prepare_sqlite(self._sync_writer, writer=True)
             self._write_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bodega-writer")
         else:
-            self.reader = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+            # A fixed pool and no overflow: an overflow connection is closed as soon as it is
+            # returned, so under a burst (64 requests each looking up its token) every request
+            # paid a new connection (TCP, TLS attempt, auth, type setup). Waiting for one of the
+            # pool's connections costs far less than opening one.
+            self.reader = create_async_engine(
+                url, echo=echo, pool_size=PG_POOL_SIZE, max_overflow=0, pool_timeout=60
+            )
             self._pg_writer = self.reader
 
     async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -117,6 +128,8 @@ class Database:
         transactions the reactions asked for run after the commit; what they return is handed to
         the reactions' `absorb` (a receipt's answer lists the held orders they let through)."""
         result, reactions, later = await self._transaction(fn, args)
+        for hook in self.after_commit:
+            hook(reactions)
         for follow_fn, follow_args in later:
             done = await self.run_write(follow_fn, *follow_args)
             if reactions is not None and hasattr(reactions, "absorb"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -34,10 +35,22 @@ class Touched:
     freed: set[StockKey] = field(default_factory=set[StockKey])
     # (sku, warehouse) whose on hand fell: if below what orders hold, the newest of them go on hold.
     fell: set[StockKey] = field(default_factory=set[StockKey])
+    # SKUs whose available stock moved either way (on hand or reservations): the channels' listings
+    # selling them get a stock push (server/channels/push.py).
+    stock: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
     # Warehouses where counts were taken: a count task may now be complete.
     counted_in: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
+    # Orders cancelled while being picked or packed: their picked units need putting back.
+    cancelled_in_flight: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
+    # Inbound shipments whose lines or status changed: their phone entity is computed once, at the end.
+    shipments: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
     # Entity values a writer already knows (it has the rows in hand), for the change log as they are.
     changes: dict[tuple[str, str, str], Any] = field(default_factory=dict[tuple[str, str, str], Any])
+    # Business facts for the ERP feed's outbox, in the order written (server/erp/outbox.py).
+    facts: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    # The exceptions' notification job was asked for in this transaction (once is enough), to
+    # run at this time.
+    notify_at: datetime | None = None
 
     def merge(self, other: Touched) -> None:
         """Add what a reaction's own writes touched."""
@@ -46,7 +59,13 @@ class Touched:
         self.freed |= other.freed
         self.fell |= other.fell
         self.counted_in |= other.counted_in
+        self.cancelled_in_flight |= other.cancelled_in_flight
+        self.stock |= other.stock
+        self.shipments |= other.shipments
         self.changes.update(other.changes)
+        self.facts.extend(other.facts)
+        if other.notify_at is not None:
+            self.notify_at = min(self.notify_at or other.notify_at, other.notify_at)
 
 
 def touched(conn: Connection) -> Touched:

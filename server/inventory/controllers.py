@@ -78,7 +78,7 @@ class StockController(Controller):
         data: BufferIn,
     ) -> BalanceOut:
         check_warehouse(request.user, warehouse)
-        return await services.change_buffer(db, warehouse, sku, data.safety_buffer)
+        return await services.change_buffer(db, warehouse, sku, data.safety_buffer, request.user.actor)
 
     @get("/movements", opt=STAFF, dependencies=PAGINATION, summary="The stock ledger, newest first")
     async def movements(

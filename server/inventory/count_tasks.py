@@ -41,6 +41,9 @@ class CountTaskIn(msgspec.Struct):
     bin: Code | None = None
     skus: Annotated[list[Code], msgspec.Meta(max_length=200)] = []
     title: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    # The id the task is to have, when the asker made one (a supervisor's phone does, offline):
+    # asking again with it opens nothing new.
+    id: uuid.UUID | None = None
 
 
 class CountTaskOut(msgspec.Struct):
@@ -68,6 +71,18 @@ def _value(bin_code: str | None, skus: list[str], title: str) -> dict[str, Any]:
 
 
 def create_task(conn: Connection, data: CountTaskIn, actor: str) -> uuid.UUID:
+    """Open a count task: the one writer of count tasks, whichever path asks (the console, a
+    phone's `count_task.created` op, an exception's count action). Idempotent by `data.id`."""
+    if data.id is not None:
+        known = conn.execute(
+            select(Warehouse.code)
+            .join(CountTask, CountTask.warehouse_id == Warehouse.id)
+            .where(CountTask.id == data.id)
+        ).scalar()
+        if known == data.warehouse:
+            return data.id
+        if known is not None:
+            raise Conflict(f"count task {data.id} is for {known}", [FieldError("id", "already used")])
     errors: list[FieldError] = []
     warehouse_id = conn.execute(select(Warehouse.id).where(Warehouse.code == data.warehouse)).scalar()
     if warehouse_id is None:
@@ -90,7 +105,7 @@ def create_task(conn: Connection, data: CountTaskIn, actor: str) -> uuid.UUID:
         errors.append(FieldError("bin", "name a bin, or SKUs to count wherever they are"))
     if errors:
         raise InvalidInput(f"{len(errors)} invalid field(s)", errors)
-    task_id = new_id()
+    task_id = data.id or new_id()
     title = data.title or (f"Bin {data.bin}" if data.bin else ", ".join(skus)[:120])
     task = {
         "id": task_id,

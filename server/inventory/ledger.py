@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Uuid, and_, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from server.clock import server_event_key
@@ -29,6 +30,7 @@ from server.db.bulk import (
     uuid_order,
 )
 from server.db.touched import touched
+from server.erp.facts import note_fact
 from server.inventory.models import BinBalance, BinCount, Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)
@@ -50,6 +52,7 @@ class Movement:
     actor: str = ""
     bin_id: uuid.UUID | None = None
     at: str = ""  # event key of a synced fact; "" takes the server's (see StockMovement.at)
+    quarantine: bool = False  # in or out of the quarantine bin: the units are not sellable
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,15 @@ class BalanceRow:
     on_hand: int
     reserved: int
     safety_buffer: int
+    quarantined: int = 0  # damaged units in the quarantine bin: on hand, never sellable
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved - self.safety_buffer
+        return self.on_hand - self.quarantined - self.reserved - self.safety_buffer
 
 
 _SQLITE_BALANCES = (
-    "SELECT sku_id, warehouse_id, on_hand, reserved, safety_buffer FROM stock_balances "
+    "SELECT sku_id, warehouse_id, on_hand, reserved, safety_buffer, quarantined FROM stock_balances "
     "WHERE sku_id IN (SELECT value FROM json_each(?))"
 )
 
@@ -79,7 +83,7 @@ def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow
         return {}
     if conn.dialect.name == "sqlite":
         rows = conn.exec_driver_sql(_SQLITE_BALANCES, (uuid_list_param(conn, sku_ids),)).all()
-        return {(to_uuid(r[0]), to_uuid(r[1])): BalanceRow(r[2], r[3], r[4]) for r in rows}
+        return {(to_uuid(r[0]), to_uuid(r[1])): BalanceRow(r[2], r[3], r[4], r[5]) for r in rows}
     stmt = (
         select(
             StockBalance.sku_id,
@@ -87,12 +91,14 @@ def lock_balances(conn: Connection, keys: Iterable[Key]) -> dict[Key, BalanceRow
             StockBalance.on_hand,
             StockBalance.reserved,
             StockBalance.safety_buffer,
+            StockBalance.quarantined,
         )
-        .where(StockBalance.sku_id.in_(sku_ids))
+        # One array parameter: the same statement text for any number of SKUs, prepared once.
+        .where(StockBalance.sku_id == any_(bindparam("sku_ids", sku_ids, type_=ARRAY(Uuid))))
         .order_by(StockBalance.sku_id, StockBalance.warehouse_id)
         .with_for_update()
     )
-    return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4]) for r in conn.execute(stmt).all()}
+    return {(r[0], r[1]): BalanceRow(r[2], r[3], r[4], r[5]) for r in conn.execute(stmt).all()}
 
 
 def post_movements(conn: Connection, movements: Sequence[Movement], *, now: datetime | None = None) -> None:
@@ -107,8 +113,11 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
     if server_at:
         movements = [*movements, *_absorbed_by_later_counts(conn, movements, server_at)]
     deltas: dict[Key, int] = defaultdict(int)
+    quarantined: dict[Key, int] = defaultdict(int)
     for m in movements:
         deltas[(m.sku_id, m.warehouse_id)] += m.qty
+        if m.quarantine:
+            quarantined[(m.sku_id, m.warehouse_id)] += m.qty
     upsert_rows(
         conn,
         StockBalance,
@@ -127,10 +136,42 @@ def post_movements(conn: Connection, movements: Sequence[Movement], *, now: date
         update=("on_hand", "updated_at"),
         add=("on_hand",),
     )
+    if any(quarantined.values()):
+        # The balance rows exist now (just upserted, same lock order): only the counter moves.
+        update_rows(
+            conn,
+            StockBalance,
+            ("sku_id", "warehouse_id"),
+            [
+                {"sku_id": k[0], "warehouse_id": k[1], "quarantined": q}
+                for k, q in sorted(quarantined.items(), key=_first)
+                if q
+            ],
+            add=("quarantined",),
+        )
     _post_bins(conn, movements, now)
     note = touched(conn)
     note.freed.update(k for k, d in deltas.items() if d > 0)
     note.fell.update(k for k, d in deltas.items() if d < 0)
+    note.stock.update(k[0] for k, d in deltas.items() if d != 0)
+    for m in movements:  # the ERP feed's facts (server/erp/outbox.py)
+        by_order = m.ref_type == "order" and len(m.ref_id) == 36
+        note_fact(
+            conn,
+            "stock.moved",
+            f"order:{m.ref_id}" if by_order else f"stock:{m.sku_id}:{m.warehouse_id}",
+            {
+                "sku_id": str(m.sku_id),
+                "warehouse_id": str(m.warehouse_id),
+                "kind": m.kind,
+                "qty": m.qty,
+                "reason": m.reason,
+                "ref_type": m.ref_type,
+                "ref_id": m.ref_id,
+                "actor": m.actor,
+            },
+            at=now,
+        )
     insert_rows(
         conn,
         StockMovement,
@@ -236,8 +277,10 @@ def add_reserved(
         if d != 0
     ]
     update_rows(conn, StockBalance, ("sku_id", "warehouse_id"), changes, add=("reserved",))
+    note = touched(conn)
+    note.stock.update(k[0] for k, d in deltas.items() if d != 0)
     if frees:
-        touched(conn).freed.update(k for k, d in deltas.items() if d < 0)
+        note.freed.update(k for k, d in deltas.items() if d < 0)
 
 
 def reserve(
@@ -290,7 +333,7 @@ def below_reserved(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     balances = lock_balances(conn, keys)
     wanted = set(keys)
     return {
-        k: b.reserved - max(b.on_hand, 0)
+        k: b.reserved - max(b.on_hand - b.quarantined, 0)
         for k, b in balances.items()
-        if k in wanted and b.on_hand < b.reserved
+        if k in wanted and b.on_hand - b.quarantined < b.reserved
     }

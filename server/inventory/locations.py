@@ -6,7 +6,8 @@ No `from __future__ import annotations`: Litestar resolves the handler signature
 from collections.abc import Sequence
 from typing import Any
 
-from litestar import Controller, Request, get, patch, post
+import anyio
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from msgspec import UNSET
@@ -21,6 +22,7 @@ from server.db import Database
 from server.db.orm import orm_session
 from server.db.touched import touched
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.inventory.bin_labels import MAX_BINS, render_bin_labels
 from server.inventory.entities import location_entities
 from server.inventory.location_schemas import (
     BinIn,
@@ -341,6 +343,28 @@ class WarehouseController(Controller):
     ) -> Page[BinOut]:
         check_warehouse(request.user, code, "code")
         return await list_bins(db, code, page, zone=zone, active=active, q=q)
+
+    @get(
+        "/{code:str}/bins/labels.pdf",
+        opt=STAFF,
+        media_type="application/pdf",
+        summary="Printable bin labels (A4, 24 a sheet): the bin code over its Code128 barcode",
+    )
+    async def get_bin_labels(
+        self,
+        request: Request[Principal, Any, Any],
+        db: Db,
+        code: UrlKey,
+        zone: TextFilter = None,
+        q: TextFilter = None,
+    ) -> Response[bytes]:
+        check_warehouse(request.user, code, "code")
+        page = PageParams(limit=MAX_BINS, offset=0)
+        bins = await list_bins(db, code, page, zone=zone, active=True, q=q)
+        rows = [(b.code, b.zone or "") for b in bins.items]
+        content = await anyio.to_thread.run_sync(render_bin_labels, code, rows)
+        headers = {"Content-Disposition": f'inline; filename="bins-{code}.pdf"'}
+        return Response(content, media_type="application/pdf", headers=headers)
 
     @post("/{code:str}/bins", opt=ADMIN, summary="Add one bin, or many with {'bins': [...]}")
     async def post_bins(self, db: Db, code: UrlKey, data: JSONBody[NewBins]) -> BinOut | BinsOut:

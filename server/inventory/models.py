@@ -81,6 +81,8 @@ class StockBalance(Base):
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     # Units held back from sale (damaged display stock, a cushion against channel lag).
     safety_buffer: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Units in the warehouse's quarantine bin (damaged returns): on hand, never sellable.
+    quarantined: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -132,6 +134,7 @@ class StockMovement(Base):
         Index("ix_stock_movements_sku_warehouse", "sku_id", "warehouse_id"),
         Index("ix_stock_movements_ref", "ref_type", "ref_id"),
         Index("ix_stock_movements_bin_sku_at", "bin_id", "sku_id", "at"),
+        Index("ix_stock_movements_created_at", "created_at"),  # the movements export by period
     )
 
 
@@ -192,3 +195,36 @@ class BinCount(Base):
     counted: Mapped[int] = mapped_column(BigInteger)
     op_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_bin_counts_updated_at", "updated_at"),)  # the KPIs: counts of a day
+
+
+class CountReview(Base):
+    """A count that differed from the ledger by more than the seller's threshold: held, not applied.
+
+    The first such count asks for a recount (a count task). A recount within the threshold is
+    applied as any count and settles the review; one still beyond it waits for a supervisor, who
+    approves it (the count is applied then, as of when it was taken) or rejects it.
+    """
+
+    __tablename__ = "count_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
+    bin_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bins.id"))
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
+    # recount | approval (waiting for a supervisor) | approved | rejected | settled (a recount
+    # within the threshold was applied instead)
+    status: Mapped[str] = mapped_column(String(12))
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the latest held count (what approval applies)
+    first_op_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    counted: Mapped[int] = mapped_column(BigInteger)
+    believed: Mapped[int] = mapped_column(BigInteger)
+    counts: Mapped[int] = mapped_column(Integer, default=1)  # how many held counts so far
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the recount task
+    exception_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_count_reviews_bin_sku", "bin_id", "sku_id", "status"),)

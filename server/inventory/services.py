@@ -63,8 +63,8 @@ async def move_between(db: Database, data: TransferIn, actor: str) -> PostedOut:
     return await _posted(db, transfer, data, actor)
 
 
-async def change_buffer(db: Database, warehouse: str, sku: str, safety_buffer: int) -> BalanceOut:
-    return await db.run_write(set_buffer, warehouse, sku, safety_buffer)
+async def change_buffer(db: Database, warehouse: str, sku: str, safety_buffer: int, actor: str) -> BalanceOut:
+    return await db.run_write(set_buffer, warehouse, sku, safety_buffer, actor)
 
 
 async def _posted(db: Database, fn: Callable[..., list[Movement]], *args: Any) -> PostedOut:
@@ -89,7 +89,13 @@ async def list_balances(
     if q:
         stmt = stmt.where(Sku.code.contains(q) | Sku.name.contains(q))
     if low:
-        stmt = stmt.where(StockBalance.on_hand - StockBalance.reserved - StockBalance.safety_buffer <= 0)
+        stmt = stmt.where(
+            StockBalance.on_hand
+            - StockBalance.quarantined
+            - StockBalance.reserved
+            - StockBalance.safety_buffer
+            <= 0
+        )
     async with db.reader.connect() as conn:
         await require_known(conn, Warehouse.code, warehouse, "warehouse")
         total = await count(conn, stmt)

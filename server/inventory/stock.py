@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from server.audit.record import audit, changes
 from server.catalog.models import Sku
 from server.db.base import utcnow
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -19,8 +21,14 @@ MAX_LINES = 1000
 MAX_QTY = 10_000_000
 
 
-def warehouse_id(conn: Connection, code: str, field: str = "warehouse") -> uuid.UUID:
+def warehouse_id(
+    conn: Connection, code: str, field: str = "warehouse", *, in_path: bool = False
+) -> uuid.UUID:
+    """The warehouse a code names. Unknown: 404 when the code is the URL's (it names the resource),
+    422 when a body field names it."""
     found = (conn.execute(select(Warehouse.id).where(Warehouse.code == code))).scalar()
+    if found is None and in_path:
+        raise NotFound(f"no warehouse {code!r}", [FieldError(field, "no warehouse has this code")])
     if found is None:
         raise InvalidInput(
             f"unknown warehouse {code!r}", [FieldError(field, f"no warehouse with code {code!r}")]
@@ -31,7 +39,7 @@ def warehouse_id(conn: Connection, code: str, field: str = "warehouse") -> uuid.
 def movements_for(
     conn: Connection,
     warehouse_code: str,
-    lines: list[StockLineIn],
+    lines: Sequence[StockLineIn],
     *,
     kind: str,
     signed: bool,
@@ -111,7 +119,7 @@ def post_stock(conn: Connection, movements: list[Movement]) -> list[Movement]:
 def post_lines(
     conn: Connection,
     warehouse: str,
-    lines: list[StockLineIn],
+    lines: Sequence[StockLineIn],
     *,
     kind: str,
     signed: bool,
@@ -137,7 +145,7 @@ def post_lines(
     return post_stock(conn, moves)
 
 
-def _refuse_below_zero(conn: Connection, moves: list[Movement], lines: list[StockLineIn]) -> None:
+def _refuse_below_zero(conn: Connection, moves: list[Movement], lines: Sequence[StockLineIn]) -> None:
     """An adjustment may take away only what is on hand: a count or a fact from a phone records
     what is there, but a correction typed at the console that leaves less than nothing is a typo.
     (Taking away units that orders hold is allowed: those orders go back on hold, server/writes.py.)"""
@@ -163,7 +171,7 @@ def posted(conn: Connection, moves: list[Movement], allocated: list[uuid.UUID]) 
     return PostedOut(movements=len(moves), balances=balances_for(conn, moves), allocated_orders=allocated)
 
 
-def balance_query() -> Select[str, str, str, int, int, int]:
+def balance_query() -> Select[str, str, str, int, int, int, int]:
     return (
         select(
             Sku.code,
@@ -172,6 +180,7 @@ def balance_query() -> Select[str, str, str, int, int, int]:
             StockBalance.on_hand,
             StockBalance.reserved,
             StockBalance.safety_buffer,
+            StockBalance.quarantined,
         )
         .join(Sku, Sku.id == StockBalance.sku_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
@@ -179,7 +188,7 @@ def balance_query() -> Select[str, str, str, int, int, int]:
 
 
 def balance_out(row: Any) -> BalanceOut:
-    code, name, wh, on_hand, reserved, buffer = row
+    code, name, wh, on_hand, reserved, buffer, quarantined = row
     return BalanceOut(
         sku=code,
         name=name,
@@ -187,7 +196,8 @@ def balance_out(row: Any) -> BalanceOut:
         on_hand=on_hand,
         reserved=reserved,
         safety_buffer=buffer,
-        available=on_hand - reserved - buffer,
+        available=on_hand - quarantined - reserved - buffer,
+        quarantined=quarantined,
     )
 
 
@@ -198,21 +208,25 @@ def balances_for(conn: Connection, movements: list[Movement]) -> list[BalanceOut
     return [balance_out(r) for r in rows]
 
 
-def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int) -> BalanceOut:
+def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int, actor: str) -> BalanceOut:
+    """Units of a SKU held back from sale in a warehouse, audited with the buffer before and after."""
     if buffer < 0:
         raise InvalidInput("negative buffer", [FieldError("safety_buffer", "must be 0 or more")])
-    wh = warehouse_id(conn, warehouse_code)
+    wh = warehouse_id(conn, warehouse_code, in_path=True)
     found = conn.execute(select(Sku.id, Sku.is_bundle).where(Sku.code == sku_code)).first()
     if found is None:
         raise NotFound(f"no SKU {sku_code!r}", [FieldError("sku", "no SKU has this code")])
     sku, is_bundle = found
     if is_bundle:
-        # A bundle has no stock of its own: its availability comes from its components.
-        raise InvalidInput(
+        # A bundle has no stock of its own: its availability comes from its components. What the
+        # SKU is, not how the request is written: a 409, as for any state the request conflicts with.
+        raise Conflict(
             f"{sku_code!r} is a bundle", [FieldError("sku", "a bundle has no stock; buffer its components")]
         )
     # lock_balances reads the SKU's rows in every warehouse: look for this warehouse's own.
-    if (sku, wh) in lock_balances(conn, {(sku, wh)}):
+    held = lock_balances(conn, {(sku, wh)})
+    before = held[(sku, wh)].safety_buffer if (sku, wh) in held else 0
+    if (sku, wh) in held:
         conn.execute(
             update(StockBalance)
             .where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh)
@@ -225,6 +239,8 @@ def set_buffer(conn: Connection, warehouse_code: str, sku_code: str, buffer: int
                 sku_id=sku, warehouse_id=wh, on_hand=0, reserved=0, safety_buffer=buffer, updated_at=utcnow()
             )
         )
+    diff = changes({"safety_buffer": before}, {"safety_buffer": buffer})
+    audit(conn, "stock.buffer.changed", actor, "stock_balance", f"{warehouse_code}/{sku_code}", **diff)
     row = (
         conn.execute(balance_query().where(StockBalance.sku_id == sku, StockBalance.warehouse_id == wh))
     ).one()

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -12,6 +12,7 @@ from litestar.utils.scope.state import ScopeState
 
 from server.auth.principal import MANAGERS, STAFF, Principal
 from server.body import refused_items
+from server.channels.schemas import Channel
 from server.db import Database
 from server.errors import BodegaError, FieldError, InvalidInput
 from server.orders import services
@@ -22,12 +23,27 @@ from server.orders.schemas import (
     OrderBatchIn,
     OrderIn,
     OrderOut,
+    OrderStatus,
+    PaymentMethod,
     StatusChangeIn,
 )
+from server.orders.timeline import TimelineOut, order_timeline
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
-MAX_BATCH = 5000
+
+
+# A leading "-" sorts newest/largest first; the default is newest placed first.
+OrderSort = Literal[
+    "placed_at",
+    "-placed_at",
+    "ship_by",
+    "-ship_by",
+    "total_amount",
+    "-total_amount",
+    "cod_amount",
+    "-cod_amount",
+]
 
 
 class RejectedOrder(msgspec.Struct):
@@ -95,12 +111,6 @@ class OrderController(Controller):
     async def ingest_batch(
         self, request: Request[Principal, Any, Any], data: OrderBatchIn, db: Database
     ) -> Response[BatchOut]:
-        if not data.orders:
-            raise InvalidInput("empty batch", [FieldError("orders", "send at least one order")])
-        if len(data.orders) > MAX_BATCH:
-            raise InvalidInput(
-                "batch too large", [FieldError("orders", f"at most {MAX_BATCH} orders per request")]
-            )
         # Orders the body edge refused (control characters) are reported; the rest go in.
         refused = refused_items(request.scope)
         accepted = [order for i, order in enumerate(data.orders) if i not in refused]
@@ -131,13 +141,17 @@ class OrderController(Controller):
         self,
         db: Database,
         page: PageParams,
-        status: TextFilter = None,
+        status: OrderStatus | None = None,
         shop: TextFilter = None,
-        channel: TextFilter = None,
-        payment_method: TextFilter = None,
+        channel: Channel | None = None,
+        payment_method: PaymentMethod | None = None,
         external_id: TextFilter = None,
         placed_from: datetime | None = None,
         placed_to: datetime | None = None,
+        waybill: TextFilter = None,
+        phone: TextFilter = None,
+        backordered: bool | None = None,
+        sort: OrderSort | None = None,
     ) -> Page[OrderOut]:
         return await services.list_orders(
             db,
@@ -149,6 +163,10 @@ class OrderController(Controller):
             external_id=external_id,
             placed_from=placed_from,
             placed_to=placed_to,
+            waybill=waybill,
+            phone=phone,
+            backordered=backordered,
+            sort=sort,
         )
 
     @get(
@@ -171,6 +189,16 @@ class OrderController(Controller):
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, page: PageParams
     ) -> Page[HistoryEntryOut]:
         return await services.order_history(db, order_id, request.user, page)
+
+    @get(
+        "/{order_id:uuid}/timeline",
+        opt=MANAGERS,
+        summary="An order's whole story: history, stock, parcel, attempts, proofs, cash, exceptions",
+    )
+    async def get_timeline(
+        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
+    ) -> TimelineOut:
+        return await order_timeline(db, order_id, request.user)
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
     async def set_status(

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, text, tuple_
+from sqlalchemy import String, Uuid, and_, bindparam, column, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from server.db.base import new_id, utcnow
+from server.db.bulk import sqlite_time, to_uuid
+from server.erp.facts import note_fact, order_key
 from server.errors import BodegaError
 from server.exceptions.raising import exception_row
 from server.inventory.ledger import Key
@@ -47,6 +50,21 @@ class KnownOrder:
     hold_reason: str | None
     lines: list[tuple[int, uuid.UUID, int, int]] | None = None  # loaded only when needed
     inserted: bool = False
+
+
+# The orders a batch already holds, looked up by (shop, external id), the unique index: by external
+# id alone SQLite would scan every order ever stored, once per batch. (The transaction already
+# holds SQLite's write lock, so nothing more is locked here.)
+_SQLITE_KNOWN_ORDERS = (
+    "SELECT o.id, o.shop_id, o.external_id, o.status, o.payload_hash, o.channel_updated_at, "
+    "o.warehouse_id, o.hold_reason FROM json_each(?) AS j JOIN orders o "
+    "ON o.shop_id = j.value ->> 0 AND o.external_id = j.value ->> 1 ORDER BY o.id"
+)
+
+
+_PG_LOCK_ORDER_KEYS = (
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS keys"
+)
 
 
 def lock_key(shop_id: uuid.UUID, external_id: str) -> int:
@@ -100,29 +118,54 @@ class IngestBatch:
         if self.conn.dialect.name == "postgresql":
             # Serialise work on the same channel order across server processes before touching stock,
             # so two processes inserting one new order never wait on each other while holding balances.
-            for key in sorted({lock_key(*p) for p in pairs}):
-                self.conn.execute(select(func.pg_advisory_xact_lock(key)))
-        stmt = select(
-            Order.id,
-            Order.shop_id,
-            Order.external_id,
-            Order.status,
-            Order.payload_hash,
-            Order.channel_updated_at,
-            Order.warehouse_id,
-            Order.hold_reason,
-        ).order_by(Order.id)
-        # Looked up by (shop, external id), the unique index: by external id alone SQLite would
-        # scan every order ever stored, once per batch.
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.where(tuple_(Order.shop_id, Order.external_id).in_(pairs)).with_for_update()
-        else:
+            # One round trip for the whole batch (one statement per order was most of a batch's
+            # time): the keys are locked in the sorted subquery's order, the same order every
+            # process uses, so two batches sharing keys queue instead of deadlocking.
+            self.conn.exec_driver_sql(_PG_LOCK_ORDER_KEYS, (sorted({lock_key(*p) for p in pairs}),))
+        if self.conn.dialect.name == "sqlite":
             # One constant statement whatever the batch size: the pairs travel as one JSON parameter.
             doc = json.dumps([[shop.hex, external_id] for shop, external_id in pairs])
-            wanted = func.json_each(bindparam("pairs", doc, type_=String)).table_valued("value").alias("j")
-            stmt = stmt.select_from(wanted).join(
-                Order, text("orders.shop_id = j.value ->> 0 AND orders.external_id = j.value ->> 1")
+            return {
+                (to_uuid(r[1]), r[2]): KnownOrder(
+                    to_uuid(r[0]),
+                    r[3],
+                    r[4],
+                    sqlite_time(r[5]),
+                    to_uuid(r[6]) if r[6] else None,
+                    r[7],
+                )
+                for r in self.conn.exec_driver_sql(_SQLITE_KNOWN_ORDERS, (doc,)).all()
+            }
+        # Looked up by (shop, external id), the unique index, locked in id order. The pairs travel
+        # as two arrays, so the statement's text is the same whatever the batch size and
+        # PostgreSQL prepares it once (an IN list of pairs is a new statement per batch size).
+        wanted = (
+            func.unnest(
+                bindparam("shops", [p[0] for p in pairs], type_=ARRAY(Uuid)),
+                bindparam("external_ids", [p[1] for p in pairs], type_=ARRAY(String)),
             )
+            .table_valued(column("shop_id", Uuid), column("external_id", String))
+            .render_derived(name="wanted")
+        )
+        stmt = (
+            select(
+                Order.id,
+                Order.shop_id,
+                Order.external_id,
+                Order.status,
+                Order.payload_hash,
+                Order.channel_updated_at,
+                Order.warehouse_id,
+                Order.hold_reason,
+            )
+            .join_from(
+                Order,
+                wanted,
+                and_(Order.shop_id == wanted.c.shop_id, Order.external_id == wanted.c.external_id),
+            )
+            .order_by(Order.id)
+            .with_for_update(of=Order)
+        )
         rows = self.conn.execute(stmt).all()
         return {(r[1], r[2]): KnownOrder(r[0], r[3], r[4], r[5], r[6], r[7]) for r in rows}
 
@@ -224,6 +267,13 @@ class IngestBatch:
             else:
                 status, warehouse_id, reason = self._place(order_id, r, allocator, None, f"{received}; ")
             self.writes.new_orders.append(order_row(order_id, r, status, warehouse_id, reason, self.now))
+            if r.source.address_flag:
+                self._exception(
+                    "address_unverified",
+                    f"Order {r.source.external_id}: check the address with the courier "
+                    f"({r.source.address_flag})",
+                    order_id,
+                )
             self.writes.lines.extend(line_rows(order_id, r))
             known_orders[key] = KnownOrder(
                 order_id,
@@ -308,6 +358,11 @@ class IngestBatch:
             self.writes.changed_orders[held.id] = row
         held.status, held.warehouse_id, held.hold_reason = status, warehouse_id, reason
         held.payload_hash, held.channel_updated_at = r.payload_hash, r.updated_at
+        # A new version from the channel (the ERP feed, server/erp/outbox.py); status moves are noted
+        # with the history.
+        note_fact(
+            self.conn, "order.changed", order_key(held.id), {"status": status}, order_id=held.id, at=self.now
+        )
         return self._result(held.id, r, "updated", status, warehouse_id, reason, allocator)
 
     def _lines_changed(self, held: KnownOrder, r: ResolvedOrder) -> bool:

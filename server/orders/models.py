@@ -51,6 +51,12 @@ class Order(Base):
     payload_hash: Mapped[str] = mapped_column(String(64))
     warehouse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouses.id"))
     hold_reason: Mapped[str | None] = mapped_column(String(255))
+    # A supervisor decided this held order waits for a restock (a backorder): shown to the seller,
+    # and retried first when stock arrives. Means something only while the order is on hold;
+    # cleared when it goes on hold again or leaves it by reallocation (orders/transitions.py).
+    backordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the address could not be matched to the PSGC: kept as written, flagged for the courier.
+    address_flag: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set to updated_at by a writer that also logged the order's sync entities in its transaction
@@ -62,6 +68,14 @@ class Order(Base):
         CheckConstraint("cod_amount >= 0", name="cod_not_negative"),
         CheckConstraint("payment_method IN ('cod', 'prepaid')", name="payment_method_known"),
         Index("ix_orders_placed_at", "placed_at"),
+        # The console's search by the channel's order number (the unique key leads with the shop),
+        # and the KPIs' SLA by ship-by day.
+        Index("ix_orders_external_id", "external_id"),
+        Index("ix_orders_ship_by", "ship_by"),
+        Index("ix_orders_phone", "phone"),  # the console's search by the customer's phone
+        # The ship-by alert rule reads only open orders whose own deadline is near, or that have
+        # none (server/orders/ship_by.py): each an index range per open status.
+        Index("ix_orders_status_ship_by", "status", "ship_by"),
         # Held orders, for the reaction that retries them when stock is freed (server/writes.py).
         Index(
             "ix_orders_on_hold",
@@ -103,6 +117,9 @@ class OrderStatusChange(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(255), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The KPIs: orders that reached a status on a given day (server/kpis/compute.py).
+    __table_args__ = (Index("ix_order_status_changes_to_status_at", "to_status", "at"),)
 
 
 class RejectedPayload(Base):

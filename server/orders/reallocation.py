@@ -47,8 +47,12 @@ def held_orders_needing(conn: Connection, sku_ids: Collection[uuid.UUID]) -> lis
     return [row[0] for row in conn.execute(stmt).all()]
 
 
-def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list[IngestResult]:
-    """Try again to reserve stock for held orders, oldest first. Orders still short stay held."""
+def reallocate(
+    conn: Connection, order_ids: list[uuid.UUID], actor: str, *, exclude: Collection[uuid.UUID] = ()
+) -> list[IngestResult]:
+    """Try again to reserve stock for held orders, backorders first, then oldest first. Orders
+    still short stay held.
+    `exclude`: warehouses not to try (one whose shelves came up short at picking)."""
     stmt = (
         select(Order.id).where(Order.id.in_(sorted(order_ids)), Order.status == "on_hold").order_by(Order.id)
     )
@@ -61,14 +65,20 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
     inputs = load_allocation_inputs(conn, ids)
     moves = Transitions(actor)
     writes = Writes()
-    warehouses = load_warehouses(conn)
+    warehouses = [w for w in load_warehouses(conn) if w.id not in exclude]
     sku_ids = {sku for item in inputs for sku in needs_of(item.lines)}
     stock = availability(conn, {(sku, w.id) for sku in sku_ids for w in warehouses})
     allocator = Allocator(warehouses, stock, CatalogView())
     results: list[IngestResult] = []
-    for item in sorted(inputs, key=lambda i: (i.placed_at, i.order_id)):
+    # Backorders first (a person promised them the next stock), then oldest first.
+    for item in sorted(inputs, key=lambda i: (i.backordered_at is None, i.placed_at, i.order_id)):
         warehouse_id, _ = allocator.allocate(
-            item.order_id, item.lines, item.region, item.default_warehouse_id, writes, moves.now
+            item.order_id,
+            item.lines,
+            item.region,
+            None if item.default_warehouse_id in exclude else item.default_warehouse_id,
+            writes,
+            moves.now,
         )
         if warehouse_id is None:
             continue
@@ -79,6 +89,7 @@ def reallocate(conn: Connection, order_ids: list[uuid.UUID], actor: str) -> list
             "status": "allocated",
             "warehouse_id": warehouse_id,
             "hold_reason": None,
+            "backordered_at": None,
             "updated_at": moves.now,
         }
         results.append(

@@ -29,12 +29,20 @@ class AllocationInput:
     placed_at: datetime
     default_warehouse_id: uuid.UUID | None
     lines: list[LineNeeds]
+    backordered_at: datetime | None = None
 
 
 def load_allocation_inputs(conn: Connection, order_ids: list[uuid.UUID]) -> list[AllocationInput]:
     orders = (
         conn.execute(
-            select(Order.id, Order.external_id, Order.region, Order.placed_at, Shop.default_warehouse_id)
+            select(
+                Order.id,
+                Order.external_id,
+                Order.region,
+                Order.placed_at,
+                Shop.default_warehouse_id,
+                Order.backordered_at,
+            )
             .join(Shop, Shop.id == Order.shop_id)
             .where(Order.id.in_(order_ids))
         )
@@ -72,7 +80,7 @@ def load_allocation_inputs(conn: Connection, order_ids: list[uuid.UUID]) -> list
     for order_id, line_id, line_no, sku_id, qty, price, ext, is_bundle in lines:
         parts = {c: per * qty for c, per in components.get(sku_id, [])} if is_bundle else {sku_id: qty}
         by_order.setdefault(order_id, []).append(LineNeeds(line_id, line_no, sku_id, qty, price, ext, parts))
-    return [AllocationInput(o[0], o[1], o[2], o[3], o[4], by_order.get(o[0], [])) for o in orders]
+    return [AllocationInput(o[0], o[1], o[2], o[3], o[4], by_order.get(o[0], []), o[5]) for o in orders]
 
 
 def order_query() -> Select[Order, str, str]:
@@ -96,6 +104,7 @@ def to_out(order: Order, shop_code: str, warehouse_code: str | None, lines: list
         total_amount=order.total_amount,
         warehouse=warehouse_code,
         hold_reason=order.hold_reason,
+        address_flag=order.address_flag,
         placed_at=order.placed_at,
         ship_by=order.ship_by,
         customer_name=order.customer_name,
@@ -107,6 +116,7 @@ def to_out(order: Order, shop_code: str, warehouse_code: str | None, lines: list
         region=order.region,
         zip_code=order.zip_code,
         lines=lines,
+        backordered=order.status == "on_hold" and order.backordered_at is not None,
     )
 
 

@@ -77,6 +77,7 @@ def order_row(
         "payload_hash": r.payload_hash,
         "warehouse_id": warehouse_id,
         "hold_reason": reason[:255] if reason else None,
+        "address_flag": src.address_flag[:255] or None,
         "created_at": now,
         "updated_at": now,
     }
@@ -137,5 +138,6 @@ def new_order_tasks(w: Writes) -> Changes:
             tasks[(wh_scope(code), "task", order_ref(order_id))] = {
                 "status": row["status"],
                 "lines": lines[order_id],
+                "ext": row["external_id"],
             }
     return tasks

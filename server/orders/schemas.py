@@ -13,6 +13,22 @@ from typing import Annotated, Literal
 import msgspec
 
 PaymentMethod = Literal["cod", "prepaid"]
+# Every order status (server/orders/lifecycle.py STATUSES, in its order; a test keeps them equal):
+# the request schemas name them, so a status that does not exist is a 422, and 409 is left for a
+# change the order's current status does not allow.
+OrderStatus = Literal[
+    "pending",
+    "on_hold",
+    "allocated",
+    "picking",
+    "packed",
+    "shipped",
+    "delivered",
+    "failed_delivery",
+    "return_to_sender",
+    "returned",
+    "cancelled",
+]
 # What the channel says happened to the order, in Bodega's words. Adapters map the channel's
 # raw status onto one of these and pass the raw one along as channel_status.
 IngestStatus = Literal["pending", "cancelled"]
@@ -57,10 +73,17 @@ class OrderIn(msgspec.Struct):
     ship_by: AwareTime | None = None
     # The channel's last-modified time; defaults to placed_at. Older versions are ignored.
     updated_at: AwareTime | None = None
+    # Set by a channel adapter when the address could not be matched to the PSGC: the address is
+    # then kept as written (region, ZIP and phone are not refused) and the order is flagged for
+    # the courier with this reason. Left out by integrations posting Bodega's own JSON.
+    address_flag: str = ""
+
+
+MAX_BATCH = 5000
 
 
 class OrderBatchIn(msgspec.Struct):
-    orders: list[OrderIn]
+    orders: Annotated[list[OrderIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 class OrderLineOut(msgspec.Struct):
@@ -93,6 +116,9 @@ class OrderOut(msgspec.Struct):
     region: str
     zip_code: str
     lines: list[OrderLineOut] = []
+    address_flag: str | None = None
+    # Held and waiting for a restock on a supervisor's decision (retried first when stock arrives).
+    backordered: bool = False
 
 
 IngestOutcome = Literal["created", "updated", "unchanged", "stale"]
@@ -112,8 +138,8 @@ class BatchResult(msgspec.Struct):
 
 
 class StatusChangeIn(msgspec.Struct):
-    status: str
-    reason: str = ""
+    status: OrderStatus
+    reason: Annotated[str, msgspec.Meta(max_length=255)] = ""
 
 
 class HistoryEntryOut(msgspec.Struct):

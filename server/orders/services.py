@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, insert, select
 from sqlalchemy.engine import Connection
 
+from server.address import normalise_phone
 from server.auth.principal import Principal, check_warehouse, works_in_one_warehouse
 from server.channels.models import Shop
 from server.db import Database
@@ -26,6 +27,16 @@ from server.orders.reallocation import reallocate
 from server.orders.schemas import HistoryEntryOut, OrderOut, StatusChangeIn
 from server.orders.transitions import change_status
 from server.pagination import Page, PageParams, count, require_known
+from server.shipping.models import Parcel
+
+# How a list of orders may be sorted: a leading "-" is newest/largest first. The order id breaks
+# ties so pages never overlap.
+SORTS = {
+    "placed_at": Order.placed_at,
+    "ship_by": Order.ship_by,
+    "total_amount": Order.total_amount,
+    "cod_amount": Order.cod_amount,
+}
 
 
 async def keep_rejected_payload(
@@ -56,13 +67,30 @@ async def list_orders(
     external_id: str | None,
     placed_from: datetime | None,
     placed_to: datetime | None,
+    waybill: str | None = None,
+    phone: str | None = None,
+    backordered: bool | None = None,
+    sort: str | None = None,
 ) -> Page[OrderOut]:
-    """Orders matching the filters, newest first."""
+    """Orders matching the filters, newest first unless `sort` says otherwise."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("unknown status", [FieldError("status", f"must be one of {', '.join(STATUSES)}")])
+    order_by = _order_by(sort)
     stmt = repository.order_query()
+    if phone:
+        # Typed as the customer says it (0917 123 4567); stored in E.164 (+639171234567).
+        e164 = normalise_phone(phone)
+        if e164 is None:
+            raise InvalidInput("not a phone number", [FieldError("phone", "not a Philippine phone number")])
+        stmt = stmt.where(Order.phone == e164)
+    if waybill:
+        stmt = stmt.where(Order.id.in_(select(Parcel.order_id).where(Parcel.waybill == waybill)))
     if status:
         stmt = stmt.where(Order.status == status)
+    if backordered is not None:
+        # A backorder is a held order with the mark; the mark means nothing once it left the hold.
+        marked = (Order.status == "on_hold") & Order.backordered_at.is_not(None)
+        stmt = stmt.where(marked if backordered else ~marked)
     if channel:
         stmt = stmt.where(Order.channel == channel)
     if payment_method:
@@ -78,14 +106,20 @@ async def list_orders(
     async with db.read() as conn:
         await require_known(conn, Shop.code, shop, "shop")
         total = await count(conn, stmt)
-        rows = (
-            await conn.execute(
-                stmt.order_by(Order.placed_at.desc(), Order.id).limit(page.limit).offset(page.offset)
-            )
-        ).all()
+        rows = (await conn.execute(stmt.order_by(*order_by).limit(page.limit).offset(page.offset))).all()
         lines = await repository.order_lines(conn, [r[0].id for r in rows])
     items = [repository.to_out(r[0], r[1], r[2], lines.get(r[0].id, [])) for r in rows]
     return page.of(items, total)
+
+
+def _order_by(sort: str | None) -> tuple[Any, ...]:
+    if not sort:
+        return (Order.placed_at.desc(), Order.id)
+    column = SORTS.get(sort.removeprefix("-"))
+    if column is None:
+        names = ", ".join(f"{n}, -{n}" for n in SORTS)
+        raise InvalidInput("unknown sort", [FieldError("sort", f"must be one of {names}")])
+    return (column.desc() if sort.startswith("-") else column.asc(), Order.id)
 
 
 async def get_order(db: Database, order_id: uuid.UUID, caller: Principal) -> OrderOut:

@@ -1,4 +1,5 @@
-"""Order transitions: the one writer of an order's status, its history and the stock that follows.
+"""Order transitions: the one writer of an order's status, its history and the stock that follows
+(and of the backorder mark a held order may carry).
 
 Whatever moves an order (ingestion, the order API, reallocation, a phone's op, a job) queues the
 move here and the rows are written by `flush` with a few bulk statements:
@@ -28,13 +29,16 @@ from sqlalchemy.engine import Connection
 from server.db.base import utcnow
 from server.db.bulk import in_values, insert_rows, update_rows, uuid_order
 from server.db.touched import touched
-from server.errors import NotFound
+from server.erp.facts import note_fact, order_key, status_event
+from server.errors import FieldError, IllegalTransition, NotFound
 from server.inventory.ledger import Key, Movement, close_reservations, post_movements
 from server.inventory.models import Reservation
 from server.orders.lifecycle import HOLDS_STOCK, TRANSITIONS, check_transition
 from server.orders.models import Order, OrderStatusChange
 
 REASON = 255
+# Statuses in which a picker may already have taken units off the shelf.
+IN_FLIGHT = frozenset({"picking", "packed"})
 
 
 @dataclass
@@ -50,6 +54,8 @@ class Transitions:
     ship: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # the units left by a fact of their own
     ship_out: set[uuid.UUID] = field(default_factory=set[uuid.UUID])  # the units leave here
     returned: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
+    # Cancelled while picking or packing: units may be in staging (a put-back follows, writes.finish).
+    cancelled_in_flight: set[uuid.UUID] = field(default_factory=set[uuid.UUID])
 
     def record(
         self,
@@ -97,6 +103,9 @@ class Transitions:
             row["warehouse_id"] = None
             if target == "on_hold":
                 row["hold_reason"] = (reason or "held by hand")[:REASON]
+                row["backordered_at"] = None  # held anew: a person decides again
+            elif current in IN_FLIGHT:
+                self.cancelled_in_flight.add(order_id)
         elif target == "shipped" and current == "packed":
             moved = self.stock_by_facts if by_fact is None else by_fact
             (self.ship if moved else self.ship_out).add(order_id)
@@ -136,7 +145,23 @@ class Transitions:
             for group in by_shape.values():
                 update_rows(conn, Order, ("id",), group)
             touched(conn).orders.update(self.rows)
+        if self.cancelled_in_flight:
+            touched(conn).cancelled_in_flight.update(self.cancelled_in_flight)
         insert_rows(conn, OrderStatusChange, self.history)
+        for h in self.history:  # the ERP feed's facts (server/erp/outbox.py)
+            note_fact(
+                conn,
+                status_event(h.get("from_status"), h["to_status"]),
+                order_key(h["order_id"]),
+                {
+                    "from": h.get("from_status"),
+                    "to": h["to_status"],
+                    "reason": h.get("reason", ""),
+                    "actor": h.get("actor", ""),
+                },
+                order_id=h["order_id"],
+                at=h.get("at"),
+            )
         close_reservations(conn, self.release, status="released", now=self.now)
         close_reservations(conn, self.ship, status="shipped", now=self.now)
         for order_id in sorted(self.ship_out, key=uuid_order):
@@ -150,6 +175,7 @@ class Transitions:
         self.ship.clear()
         self.ship_out.clear()
         self.returned.clear()
+        self.cancelled_in_flight.clear()
 
 
 # Statuses an order may be walked through when a fact reports a later one.
@@ -207,6 +233,29 @@ def change_status(
     moves.move(order_id, current, target, reason=reason)
     moves.flush(conn)
     return current
+
+
+def backorder(conn: Connection, order_id: uuid.UUID, *, actor: str, at: datetime | None = None) -> None:
+    """A held order waits for a restock on purpose: marked backordered (the seller sees it; stock
+    that arrives goes to backorders first, server/orders/reallocation.py). Its status stays
+    on_hold, which every reaction to stock already reads; only a held order can be backordered."""
+    current = lock_order(conn, order_id)
+    if current != "on_hold":
+        raise IllegalTransition(
+            f"an order that is {current} cannot be backordered; only a held one",
+            [FieldError("action", f"order is {current}")],
+        )
+    now = at or utcnow()
+    update_rows(conn, Order, ("id",), [{"id": order_id, "backordered_at": now, "updated_at": now}])
+    touched(conn).orders.add(order_id)
+    note_fact(
+        conn,
+        "order.changed",
+        order_key(order_id),
+        {"backordered": True, "actor": actor[:64]},
+        order_id=order_id,
+        at=now,
+    )
 
 
 def _leaving(units: dict[Key, int], order_id: uuid.UUID, actor: str) -> list[Movement]:

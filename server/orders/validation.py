@@ -7,6 +7,7 @@ CatalogView, so validating a thousand orders costs a handful of queries, not tho
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,13 +20,18 @@ from server.address import normalise_phone, region_code, valid_zip
 from server.catalog.models import BundleComponent, Sku
 from server.channels.models import Listing, Shop
 from server.db.base import new_id
-from server.db.bulk import in_values
+from server.db.bulk import in_values, to_uuid
 from server.errors import FieldError, InvalidInput
 from server.money import BadMoney, pesos_to_centavos
 from server.orders.schemas import OrderIn
 
 MAX_LINES = 200
 MAX_QTY = 100_000
+# The longest text each stored field holds (its column). Checked here, per order, so a batch keeps
+# its other orders: PostgreSQL refuses a longer value with an error that failed the whole batch.
+# server/openapi.py documents the same limits.
+ADDRESS_LIMITS = {"name": 255, "street": 255, "barangay": 128, "city": 128, "province": 128}
+LINE_LIMITS = {"sku": 64, "item_id": 64, "model_id": 64, "external_line_id": 64}
 
 
 @dataclass(frozen=True)
@@ -58,17 +64,36 @@ class CatalogView:
         return info.code if info else str(sku_id)
 
 
+# Every batch reads its shops and SKUs by code: on SQLite one constant statement each, the codes
+# as one JSON parameter, with no SQLAlchemy statement to build per batch (that cost more than the
+# read). tests/orders/ ingest on both databases, so both paths answer the same.
+_SQLITE_SHOPS_BY_CODE = (
+    "SELECT id, code, channel, default_warehouse_id, active FROM shops "
+    "WHERE code IN (SELECT value FROM json_each(?))"
+)
+_SQLITE_SKUS_BY_CODE = (
+    "SELECT id, code, active, is_bundle FROM skus WHERE code IN (SELECT value FROM json_each(?))"
+)
+
+
 def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
     view = CatalogView()
     shop_codes = {o.shop for o in orders}
-    for row in (
-        conn.execute(
-            select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(
-                Shop.code.in_(shop_codes)
+    if conn.dialect.name == "sqlite":
+        for shop_id, code, channel, warehouse_id, active in conn.exec_driver_sql(
+            _SQLITE_SHOPS_BY_CODE, (json.dumps(sorted(shop_codes)),)
+        ).all():
+            warehouse = to_uuid(warehouse_id) if warehouse_id else None
+            view.shops[code] = ShopInfo(to_uuid(shop_id), code, channel, warehouse, bool(active))
+    else:
+        for row in (
+            conn.execute(
+                select(Shop.id, Shop.code, Shop.channel, Shop.default_warehouse_id, Shop.active).where(
+                    Shop.code.in_(shop_codes)
+                )
             )
-        )
-    ).all():
-        view.shops[row[1]] = ShopInfo(*row)
+        ).all():
+            view.shops[row[1]] = ShopInfo(*row)
     sku_codes = {line.sku for o in orders for line in o.lines if line.sku}
     listing_keys = {
         (view.shops[o.shop].id, line.item_id, line.model_id)
@@ -86,7 +111,7 @@ def load_catalog_view(conn: Connection, orders: list[OrderIn]) -> CatalogView:
         for shop_id, item_id, model_id, sku_id in (conn.execute(stmt)).all():
             view.listings[(shop_id, item_id, model_id)] = sku_id
             sku_ids.add(sku_id)
-    _load_skus(conn, view, in_values(conn, Sku.code, sku_codes) if sku_codes else None)
+    _load_skus_by_code(conn, view, sku_codes)
     _load_skus(conn, view, in_values(conn, Sku.id, sku_ids) if sku_ids else None)
     bundle_ids = [s.id for s in view.skus_by_id.values() if s.is_bundle]
     if bundle_ids:
@@ -109,9 +134,24 @@ def _load_skus(conn: Connection, view: CatalogView, where: object) -> None:
         return
     rows = (conn.execute(select(Sku.id, Sku.code, Sku.active, Sku.is_bundle).where(where))).all()  # type: ignore[arg-type]
     for row in rows:
-        info = SkuInfo(*row)
-        view.skus_by_code[info.code] = info
-        view.skus_by_id[info.id] = info
+        _add_sku(view, SkuInfo(*row))
+
+
+def _load_skus_by_code(conn: Connection, view: CatalogView, codes: set[str]) -> None:
+    if not codes:
+        return
+    if conn.dialect.name != "sqlite":
+        _load_skus(conn, view, Sku.code.in_(codes))
+        return
+    for sku_id, code, active, is_bundle in conn.exec_driver_sql(
+        _SQLITE_SKUS_BY_CODE, (json.dumps(sorted(codes)),)
+    ).all():
+        _add_sku(view, SkuInfo(to_uuid(sku_id), code, bool(active), bool(is_bundle)))
+
+
+def _add_sku(view: CatalogView, info: SkuInfo) -> None:
+    view.skus_by_code[info.code] = info
+    view.skus_by_id[info.id] = info
 
 
 @dataclass
@@ -168,21 +208,32 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
         errors.append(FieldError("external_id", "must be the channel's order number, 1 to 64 characters"))
 
     addr = order.address
+    for name, limit in ADDRESS_LIMITS.items():
+        if len(getattr(addr, name)) > limit:
+            errors.append(FieldError(f"address.{name}", f"at most {limit} characters"))
     phone = normalise_phone(addr.phone)
-    if phone is None:
-        errors.append(FieldError("address.phone", f"{addr.phone!r} is not a valid Philippine phone number"))
     region = region_code(addr.region)
-    if region is None:
-        errors.append(
-            FieldError(
-                "address.region",
-                f"{addr.region!r} is not a Philippine region (e.g. NCR, VII, Central Visayas)",
+    zip_ok = valid_zip(addr.zip_code)
+    if order.address_flag:
+        # A channel address that could not be matched: kept as written and flagged, never refused.
+        phone = phone or addr.phone[:20]
+        region = region or ""
+    else:
+        if phone is None:
+            errors.append(
+                FieldError("address.phone", f"{addr.phone!r} is not a valid Philippine phone number")
             )
-        )
-    if not valid_zip(addr.zip_code):
-        errors.append(
-            FieldError("address.zip_code", f"{addr.zip_code!r} is not a 4-digit Philippine ZIP code")
-        )
+        if region is None:
+            errors.append(
+                FieldError(
+                    "address.region",
+                    f"{addr.region!r} is not a Philippine region (e.g. NCR, VII, Central Visayas)",
+                )
+            )
+        if not zip_ok:
+            errors.append(
+                FieldError("address.zip_code", f"{addr.zip_code!r} is not a 4-digit Philippine ZIP code")
+            )
 
     if not order.lines:
         errors.append(FieldError("lines", "an order needs at least one line"))
@@ -192,6 +243,12 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
     subtotal = 0
     for i, line in enumerate(order.lines):
         where = f"lines[{i}]"
+        too_long = [n for n, limit in LINE_LIMITS.items() if len(getattr(line, n) or "") > limit]
+        if too_long:
+            errors.extend(
+                FieldError(f"{where}.{n}", f"at most {LINE_LIMITS[n]} characters") for n in too_long
+            )
+            continue
         if not 0 < line.qty <= MAX_QTY:
             errors.append(FieldError(f"{where}.qty", f"must be between 1 and {MAX_QTY}, got {line.qty}"))
         try:
@@ -232,7 +289,7 @@ def resolve_order(order: OrderIn, view: CatalogView) -> ResolvedOrder:
         lines=lines,
         phone=phone,
         region=region,
-        zip_code=addr.zip_code.strip(),
+        zip_code=addr.zip_code.strip() if zip_ok else "",
         cod_amount=cod,
         total_amount=total,
         shipping_fee=shipping_fee,

@@ -26,6 +26,7 @@ from server.exceptions.schemas import ExceptionOut, ResolveIn
 from server.exceptions.services import get_exception, resolve
 from server.sync_api.effects import OpInfo, Pending, apply_decision
 from server.sync_api.models import SyncOp
+from server.sync_api.policy import seller_policy
 from server.sync_api.world import DbWorld, Wanted
 from sync import Op, judge
 
@@ -62,7 +63,7 @@ def accept_fact(conn: Connection, exception_id: uuid.UUID, actor: str) -> str:
     wanted = Wanted()
     wanted.add(op, j.actor)
     world.prefetch(wanted)
-    decision = judge(op, world, actor=j.actor)
+    decision = judge(op, world, actor=j.actor, policy=seller_policy())
     if world.failure is not None:
         raise world.failure
     pending = Pending()

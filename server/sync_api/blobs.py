@@ -15,6 +15,7 @@ from server.db.bulk import insert_rows
 from server.db.sql import upsert_rows
 from server.exceptions.entities import exception_entities
 from server.exceptions.models import ExceptionRecord
+from server.exceptions.raising import ask_to_notify
 from server.sync_api.models import SyncBlob
 from sync import ProtocolError, blob_hash, is_blob_id
 
@@ -99,10 +100,12 @@ def chase_missing_proofs(
             "resolved_at": None,
             "resolved_by": None,
             "resolution": None,
+            "updated_at": now,  # the notification round tells what changed since it last looked
         }
         for exception_id, (_, op_id, order_ref, order_id, blob, kind) in zip(ids, late, strict=True)
     ]
     insert_rows(conn, ExceptionRecord, rows)
+    ask_to_notify(conn)  # the supervisors hear of it (web push, server/alerts/notify.py)
     conn.execute(update(ProofLink).where(ProofLink.id.in_([r[0] for r in late])).values(chased_at=now))
     lock_head(conn)
     emit(conn, exception_entities(conn, ids))

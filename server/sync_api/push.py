@@ -39,6 +39,7 @@ from server.sync_api.authority import Authorities
 from server.sync_api.effects import MESSAGE, OpInfo, Pending, apply_decision, journal_row
 from server.sync_api.journal import JournalView
 from server.sync_api.models import SyncDevice
+from server.sync_api.policy import seller_policy
 from server.sync_api.pull import DeviceState
 from server.sync_api.world import DbWorld, Wanted
 from server.writes import finish
@@ -116,6 +117,7 @@ class _Batch:
         self.journal = JournalView(conn)
         self.world = DbWorld(conn)
         self.pending = Pending()  # fast mode: everything; careful mode: what the change log needs
+        self.policy = seller_policy()  # the seller's count threshold, read once per push
         self.max_hlc = ""
         self._arrival_ms = wall_clock_ms()
         # HLC strings are fixed-width hex: the first 12 digits compare as the milliseconds do.
@@ -187,7 +189,7 @@ class _Batch:
         """A clash or an unreadable seq: answered `rejected`, kept whole for a person, no slot taken."""
         if isinstance(item, MalformedOp):
             body: Any = job.raw.get(item.position)
-            note = Note("malformed_op", item.reason[:MESSAGE])
+            note = Note(item.code, item.reason[:MESSAGE])
         else:
             body = msgspec.to_builtins(item)
             note = Note("seq_taken", f"seq {item.seq} of this device already holds another op")
@@ -309,7 +311,7 @@ class _Batch:
         self, op: Op, decision: Decision | None, info: OpInfo, pending: Pending, extra: tuple[Flag, ...] = ()
     ) -> tuple[OpStatus, list[Note]]:
         if decision is None:
-            decision = judge(op, self.world, actor=info.actor)
+            decision = judge(op, self.world, actor=info.actor, policy=self.policy)
             if self.world.failure is not None:
                 raise self.world.failure  # the database failed, not the op: retried or redone carefully
         if extra and decision.outcome != "rejected":

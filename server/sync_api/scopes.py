@@ -3,7 +3,7 @@
 | role       | scopes                                        | entities                                  |
 |------------|-----------------------------------------------|-------------------------------------------|
 | rider      | runs:<username>, cash:<username>              | stop (its run's orders), cash (in hand)   |
-| warehouse  | wh:<warehouse code>, catalog                  | bin (units per bin/SKU), task, sku        |
+| warehouse  | wh:<warehouse code>, catalog                  | bin, task, count_task, wave, location, sku |
 | supervisor | exceptions, cash:<username>                   | exception (open ones), cash               |
 | admin      | catalog, exceptions, cash:<username>          |                                           |
 """

@@ -31,9 +31,18 @@ from server.db.base import new_id, utcnow
 from server.db.bulk import in_values
 from server.db.sql import is_sqlite
 from server.inventory.ledger import lock_balances
-from server.inventory.models import Bin, BinBalance, BinCount, StockBalance, StockMovement, Warehouse
+from server.inventory.models import (
+    Bin,
+    BinBalance,
+    BinCount,
+    Reservation,
+    StockBalance,
+    StockMovement,
+    Warehouse,
+)
 from server.orders.models import Order
-from sync import STAGING, Op, OrderView, event_key
+from server.picking.models import PickLine, PickRecord
+from sync import QUARANTINE, STAGING, Op, OrderView, PickView, event_key
 
 Key = tuple[str, str, str]  # (warehouse code, bin code, SKU code)
 _BIN_BALANCES = cast(Table, BinBalance.__table__)
@@ -73,6 +82,7 @@ class Wanted:
     keys: set[Key] = field(default_factory=set[Key])
     counts: dict[Key, str] = field(default_factory=dict[Key, str])  # key -> earliest count's event key
     orders: set[str] = field(default_factory=set[str])
+    pick_orders: set[str] = field(default_factory=set[str])  # orders picks are checked against
     waybills: set[str] = field(default_factory=set[str])
     holders: set[str] = field(default_factory=set[str])
 
@@ -83,6 +93,8 @@ class Wanted:
         order = p.get("order")
         if isinstance(order, str):
             self.orders.add(order)
+            if name in _PICKING:
+                self.pick_orders.add(order)
         if name == "delivery.attempted" and isinstance(p.get("waybill"), str):
             self.waybills.add(p["waybill"])
         if name in ("cash.collected", "remittance.handed_in"):
@@ -96,8 +108,8 @@ class Wanted:
         if isinstance(lines, list):
             skus += [ln[0] for ln in lines if isinstance(ln, list) and ln]  # pyright: ignore[reportUnknownVariableType]
         bins = [p.get(b) for b in ("bin", "from_bin", "to_bin")]
-        if name in _PICKING or name == "parcel.handed_over":
-            bins.append(STAGING)
+        if name in _PICKING or name in ("parcel.handed_over", "stock.put_back"):
+            bins.append(STAGING)  # picks go to staging; handovers and put-backs take from it
         for sku in skus:
             if not isinstance(sku, str):
                 continue
@@ -123,6 +135,7 @@ class DbWorld:
         self.bins: dict[tuple[uuid.UUID, str], uuid.UUID | None] = {}  # None: no such bin (yet)
         self.created_bins: list[dict[str, Any]] = []  # bins first seen on a phone: created at flush
         self._orders: dict[str, OrderState | None] = {}
+        self._picks: dict[str, PickView | None] = {}
         self._delivered: dict[str, str | None] = {}
         self._qty: dict[Key, int] = {}
         self._counts: dict[Key, str | None] = {}
@@ -136,6 +149,7 @@ class DbWorld:
     def prefetch(self, wanted: Wanted) -> None:
         """Load (and on PostgreSQL lock, in the fixed order) everything these ops will read."""
         self._load_orders(wanted.orders - self._orders.keys())
+        self._load_picks(wanted.pick_orders - self._picks.keys())
         self._load_skus(wanted.skus - self.skus.keys())
         self._load_bins(wanted.bins)
         self._lock_stock(wanted.keys)
@@ -159,6 +173,48 @@ class DbWorld:
             stmt = stmt.order_by(Order.id).with_for_update()
         for oid, status, cod in self.conn.execute(stmt).all():
             self._orders[ids[oid]] = OrderState(oid, status, int(cod))
+
+    def _load_picks(self, refs: Iterable[str]) -> None:
+        """What picks for these orders are checked against: their active reservations (the units to
+        pick, bundle components included), what was picked so far, and the bins their pick lists plan.
+        An order holding no units (unknown, held, cancelled, shipped) has nothing to check against."""
+        ids: dict[uuid.UUID, str] = {}
+        for ref in refs:
+            state = self.order_state(ref)
+            self._picks[ref] = None
+            if state is not None and state.status != "cancelled":
+                ids[state.id] = ref
+        if not ids:
+            return
+        views: dict[uuid.UUID, PickView] = {}
+        r = Reservation
+        for oid, sku, qty in self.conn.execute(
+            select(r.order_id, Sku.code, r.qty)
+            .join(Sku, Sku.id == r.sku_id)
+            .where(in_values(self.conn, r.order_id, ids), r.status == "active")
+        ).all():
+            view = views.setdefault(oid, PickView({}, {}, {}))
+            view.lines[sku] = view.lines.get(sku, 0) + int(qty)
+        p = PickRecord
+        for oid, sku, qty in self.conn.execute(
+            select(p.order_id, p.sku, p.qty).where(
+                in_values(self.conn, p.order_id, views), p.problem != "wrong_item"
+            )
+        ).all():
+            if oid is None or oid not in views:
+                continue
+            view = views[oid]
+            view.picked[sku] = view.picked.get(sku, 0) + int(qty)
+        for oid, sku, bin_code in self.conn.execute(
+            select(PickLine.order_id, Sku.code, Bin.code)
+            .join(Sku, Sku.id == PickLine.sku_id)
+            .outerjoin(Bin, Bin.id == PickLine.bin_id)
+            .where(in_values(self.conn, PickLine.order_id, views))
+        ).all():
+            view = views[oid]
+            view.plan[sku] = view.plan.get(sku, frozenset()) | {bin_code or ""}
+        for oid, view in views.items():
+            self._picks[ids[oid]] = view
 
     def _load_skus(self, codes: Iterable[str]) -> None:
         wanted = set(codes)
@@ -334,6 +390,11 @@ class DbWorld:
             self._guarded(self._load_orders, [ref])
         return self._orders[ref]
 
+    def pick_view(self, order_id: str, /) -> PickView | None:
+        if order_id not in self._picks:
+            self._guarded(self._load_picks, [order_id])
+        return self._picks[order_id]
+
     def delivered_by(self, waybill: str, /) -> str | None:
         if waybill not in self._delivered:
             self._guarded(self._load_delivered, [waybill])
@@ -372,6 +433,20 @@ class DbWorld:
             self.failure = exc
             raise
 
+    def forget(self) -> None:
+        """Drop what was read: a writer outside the rules (an exception's action) changed rows
+        behind this world, after everything queued was written. The next look reads them again."""
+        for cache in (
+            self._orders,
+            self._picks,
+            self._delivered,
+            self._qty,
+            self._counts,
+            self._tails,
+            self._cash,
+        ):
+            cache.clear()
+
     # -- effects of ops judged earlier in the transaction --------------------------------------
 
     def ensure_bin(self, wid: uuid.UUID, code: str) -> uuid.UUID:
@@ -379,7 +454,7 @@ class DbWorld:
         bid = self.bins.get((wid, code))
         if bid is None:
             bid = new_id()
-            zone = "staging" if code == STAGING else ""
+            zone = "staging" if code == STAGING else "quarantine" if code == QUARANTINE else ""
             row = {
                 "id": bid,
                 "warehouse_id": wid,
@@ -405,6 +480,12 @@ class DbWorld:
         tail = self._tails.get(key)
         if tail is not None and at >= tail.start:
             tail.moves.append((at, qty))
+
+    def picked(self, order: str, sku: str, qty: int) -> None:
+        """A pick written earlier in the transaction counts toward the order for the next one."""
+        view = self.pick_view(order)
+        if view is not None:
+            view.picked[sku] = view.picked.get(sku, 0) + qty
 
     def counted(self, key: Key, at: str) -> None:
         last = self.last_count_at(*key)

@@ -15,6 +15,7 @@ assigned is 403) or is listed as reaching none, with the reason.
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -151,18 +152,21 @@ def _mint(conn: Connection, per_role: int) -> dict[str, list[str]]:
 
 # The warehouse the role test's warehouse user works in; path parameters naming a warehouse get it.
 HOME = "VAL"
+# Path parameters naming a person whose own things the route shows (a rider's cash): a caller may
+# read only their own, so the role check is made with the caller naming themself; reading another
+# person's is refused by the route's own scope check (tests/cod/test_cash.py).
+OWN_PERSON_PARAMS = ("holder",)
 
 
-def _call(client: Any, endpoint: Endpoint, token: str | None) -> int:
+def _call(client: Any, endpoint: Endpoint, token: str | None, username: str | None = None) -> int:
     headers = auth(token) if token else {}
     kwargs: dict[str, Any] = {"headers": headers}
     if endpoint.method in BODY_METHODS:
         kwargs["json"] = {}
-    url = (
-        endpoint.url({"code": HOME, "warehouse": HOME})
-        if "/warehouses/" in endpoint.path or "/stock/" in endpoint.path
-        else endpoint.url()
-    )
+    named = {name: username for name in OWN_PERSON_PARAMS} if username else {}
+    if "/warehouses/" in endpoint.path or "/stock/" in endpoint.path:
+        named |= {"code": HOME, "warehouse": HOME}
+    url = endpoint.url(named)
     response = client.request(endpoint.method, url, **kwargs)
     return response.status_code
 
@@ -187,6 +191,9 @@ def test_every_route_enforces_its_roles(client: Any, tokens: dict[str, str], dat
     endpoints = [e for e in _endpoints(app) if not _is_schema(app, e)]
     assert any(e.path == "/api/v1/auth/login" for e in endpoints), "auth routes are not registered"
     minted = run(_mint_tokens(database_url, per_role=len(endpoints)))
+    # The live exception stream never ends while its server runs; a stopped feed (a server shutting
+    # down) answers and ends it at once, so each call here returns with its status.
+    client.blocking_portal.call(app.state.exception_feed.stop)
     fresh = {role: iter(role_tokens) for role, role_tokens in minted.items()}
     problems: list[str] = _other_routes(app)
 
@@ -198,7 +205,10 @@ def test_every_route_enforces_its_roles(client: Any, tokens: dict[str, str], dat
             continue
         allowed: tuple[str, ...] = () if opt.get("public") else tuple(opt["roles"])
         for caller in (ANONYMOUS, *ROLES):
-            status = _call(client, endpoint, None if caller == ANONYMOUS else next(fresh[caller]))
+            if caller == ANONYMOUS:
+                status = _call(client, endpoint, None)
+            else:  # conftest seeds a user test-<role> per role; the tokens are theirs
+                status = _call(client, endpoint, next(fresh[caller]), f"test-{caller}")
             if status >= 500:
                 problems.append(f"{endpoint} as {caller}: answered {status}")
             elif opt.get("public"):
@@ -260,8 +270,75 @@ def _filtered(code: str, orders: dict[str, str]) -> Reach:
     return Reach({}, {"warehouse": code}, None)
 
 
+def _wave(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"wave_id": orders[f"wave:{code}"]}, {}, None)
+
+
+def _wave_to_nobody(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"wave_id": orders[f"wave-to-assign:{code}"]}, {}, {"picker": None})
+
+
+def _wave_to_close(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"wave_id": orders[f"wave-to-close:{code}"]}, {}, None)
+
+
+def _new_waves(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({}, {}, {"warehouse": code})
+
+
+def _pick(code: str, orders: dict[str, str]) -> Reach:
+    body = {"warehouse": code, "bin": "A-01-01", "sku": "CASE-BLK", "qty": 1, "order": orders[code]}
+    return Reach({}, {}, body)
+
+
+def _short_pick(code: str, orders: dict[str, str]) -> Reach:
+    # A SKU the order does not have: flagged, and the order stays in its wave for the routes after.
+    body: dict[str, Any] = {"warehouse": code, "bin": "A-01-01", "sku": "CABLE-1M", "order": orders[code]}
+    body.update(wanted=1, found=0, reason="not_found")
+    return Reach({}, {}, body)
+
+
+def _pack(code: str, orders: dict[str, str]) -> Reach:
+    return Reach(
+        {}, {}, {"order": orders[code], "lines": [{"sku": "CASE-BLK", "qty": 1}], "weight_grams": 100}
+    )
+
+
+def _pack_check(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({}, {}, {"order": orders[code]})
+
+
+def _new_batch(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({}, {}, {"warehouse": code, "kind": "courier", "carrier": "jnt"})
+
+
+def _batch(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"batch_id": orders[f"batch:{code}"]}, {}, None)
+
+
+def _batch_close(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"batch_id": orders[f"batch:{code}"]}, {}, {})
+
+
+def _scan(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"batch_id": orders[f"scan:{code}"]}, {}, {"waybill": orders[f"waybill:{code}"]})
+
+
+def _put_back(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({"order_id": orders[f"put_back:{code}"]}, {}, {"bin": "A-01-01"})
+
+
+def _look_up_item(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({}, {"code": "CASE-BLK", "warehouse": code}, None)
+
+
+def _look_up_parcel(code: str, orders: dict[str, str]) -> Reach:
+    return Reach({}, {"code": f"{code}-1"}, None)  # the order number of the fixture's order there
+
+
 # Every route the warehouse role may call that names or reaches a warehouse, and how to aim it.
-REACHES_A_WAREHOUSE: dict[tuple[str, str], Any] = {
+Aim = Callable[[str, dict[str, str]], Reach]  # (warehouse code, fixture ids) -> the request
+REACHES_A_WAREHOUSE: dict[tuple[str, str], Aim] = {
     ("GET", "/api/v1/stock"): _filtered,
     ("GET", "/api/v1/stock/movements"): _filtered,
     ("GET", "/api/v1/count-tasks"): _filtered,
@@ -269,10 +346,39 @@ REACHES_A_WAREHOUSE: dict[tuple[str, str], Any] = {
         {}, {}, {"warehouse": code, "lines": [{"sku": "CABLE-1M", "qty": 1}]}
     ),
     ("GET", "/api/v1/warehouses/{code:str}/bins"): _in,
+    ("GET", "/api/v1/warehouses/{code:str}/bins/labels.pdf"): _in,  # the console's printable bin labels
     ("GET", "/api/v1/orders/{order_id:uuid}"): _in,
     ("POST", "/api/v1/orders/{order_id:uuid}/status"): lambda code, orders: Reach(
         {"order_id": orders[code]}, {}, {"status": "picking", "reason": "route test"}
     ),
+    # Outbound work (server/picking/, server/sync_api/console_picks.py): a wave per warehouse.
+    ("GET", "/api/v1/fulfilment/queue"): _filtered,
+    ("GET", "/api/v1/waves"): _filtered,
+    ("POST", "/api/v1/waves"): _new_waves,
+    ("GET", "/api/v1/waves/{wave_id:uuid}"): _wave,
+    ("GET", "/api/v1/waves/{wave_id:uuid}/pick-list.pdf"): _wave,
+    ("POST", "/api/v1/waves/{wave_id:uuid}/assign"): _wave_to_nobody,
+    ("POST", "/api/v1/waves/{wave_id:uuid}/close"): _wave_to_close,
+    ("POST", "/api/v1/picks"): _pick,
+    ("POST", "/api/v1/picks/short"): _short_pick,
+    # Shipping (server/shipping/): the order's, the batch's or the put-back's warehouse.
+    ("POST", "/api/v1/parcels"): _pack,
+    ("POST", "/api/v1/parcels/check"): _pack_check,
+    ("GET", "/api/v1/parcels/{order_id:uuid}"): _in,
+    ("GET", "/api/v1/parcels/{order_id:uuid}/label.pdf"): _in,
+    ("GET", "/api/v1/parcels/{order_id:uuid}/slip.pdf"): _in,
+    ("GET", "/api/v1/dispatch-batches"): _filtered,
+    ("POST", "/api/v1/dispatch-batches"): _new_batch,
+    ("GET", "/api/v1/dispatch-batches/{batch_id:uuid}"): _batch,
+    ("POST", "/api/v1/dispatch-batches/{batch_id:uuid}/close"): _batch_close,
+    ("GET", "/api/v1/dispatch-batches/{batch_id:uuid}/manifest.pdf"): _batch,
+    ("POST", "/api/v1/dispatch-batches/{batch_id:uuid}/scan"): _scan,
+    ("GET", "/api/v1/put-backs"): _filtered,
+    ("POST", "/api/v1/put-backs/{order_id:uuid}/done"): _put_back,
+    ("GET", "/api/v1/count-reviews"): _filtered,
+    # Look-up (server/inventory/lookup.py): an item in the named warehouse; a parcel by its order number.
+    ("GET", "/api/v1/lookup"): _look_up_item,
+    ("GET", "/api/v1/lookup/parcel"): _look_up_parcel,
 }
 # The warehouse role's other routes, and why no warehouse is involved.
 REACHES_NO_WAREHOUSE: dict[tuple[str, str], str] = {
@@ -282,6 +388,9 @@ REACHES_NO_WAREHOUSE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/skus/{code:str}"): "the catalog is shared by every warehouse",
     ("GET", "/api/v1/barcodes/{barcode:str}"): "the catalog is shared by every warehouse",
     ("GET", "/api/v1/warehouses"): "which warehouses exist, without their stock",
+    ("GET", "/api/v1/fulfilment/ship-by-rules"): "the seller's rules, the same for every warehouse",
+    ("GET", "/api/v1/fulfilment/priority-rules"): "the seller's rules, the same for every warehouse",
+    ("GET", "/api/v1/fulfilment/closures"): "the seller's declared closed days",
     # The sync endpoints serve the caller's scopes, decided by the server (server/sync_api/scopes.py).
     ("POST", "/sync/v1/sync"): "sync scopes",
     ("POST", "/sync/v1/push"): "sync scopes",
@@ -289,6 +398,11 @@ REACHES_NO_WAREHOUSE: dict[tuple[str, str], str] = {
     ("GET", "/sync/v1/blobs/{blob_id:str}"): "blobs are named by an unguessable id",
     ("HEAD", "/sync/v1/blobs/{blob_id:str}"): "blobs are named by an unguessable id",
     ("PUT", "/sync/v1/blobs/{blob_id:str}"): "blobs are named by an unguessable id",
+    # Web push (server/push/): the server's public key, and the caller's own subscriptions.
+    ("GET", "/api/v1/push/key"): "the server's public key, the same for everyone",
+    ("POST", "/api/v1/push/subscriptions"): "the caller's own browser on the caller's own device",
+    ("GET", "/api/v1/push/subscriptions"): "the caller's own subscriptions",
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id:uuid}"): "the caller's own subscription",
 }
 
 
@@ -322,7 +436,51 @@ def two_warehouses(admin: Any, database_url: str) -> dict[str, str]:
         r = admin.post("/api/v1/orders", json=body)
         assert r.status_code == 201 and r.json()["warehouse"] == code, r.text
         orders[code] = r.json()["id"]
+    for code in (OWN, OTHER):  # a wave in each warehouse, for the routes that reach one by id
+        orders[f"wave:{code}"] = _new_wave(admin, code)
+        # Packing or shipping a wave's orders closes it (picking/waves.py close_finished), and the
+        # routes before these do: assigning and closing each get a wave of an order nobody else touches.
+        for route in ("assign", "close"):
+            _order_in(admin, code, f"{code}-{route}")
+            orders[f"wave-to-{route}:{code}"] = _new_wave(admin, code)
+    for code in (OWN, OTHER):  # shipping: a batch to close, a packed parcel to scan, a put-back
+        orders[f"batch:{code}"] = admin.post(
+            "/api/v1/dispatch-batches", json={"warehouse": code, "kind": "courier", "carrier": "jnt"}
+        ).json()["id"]
+        parcel, put_back = (_order_in(admin, code, f"{code}-{n}") for n in (2, 3))
+        packed = admin.post(
+            "/api/v1/parcels",
+            json={
+                "order": parcel,
+                "lines": [{"sku": "CASE-BLK", "qty": 1}],
+                "weight_grams": 90,
+                "courier": "flash",
+            },
+        )
+        assert packed.status_code == 201, packed.text
+        orders[f"waybill:{code}"] = packed.json()["waybill"]
+        orders[f"scan:{code}"] = admin.post(
+            "/api/v1/dispatch-batches", json={"warehouse": code, "kind": "courier", "carrier": "flash"}
+        ).json()["id"]
+        for status in ("picking", "cancelled"):
+            admin.post(f"/api/v1/orders/{put_back}/status", json={"status": status})
+        orders[f"put_back:{code}"] = put_back
     return orders
+
+
+def _new_wave(admin: Any, code: str) -> str:
+    """A wave of the warehouse's allocated orders not yet in one: here, the one just made."""
+    r = admin.post("/api/v1/waves", json={"warehouse": code})
+    assert r.status_code == 201, r.text
+    (wave,) = r.json()["items"]
+    return str(wave["id"])
+
+
+def _order_in(admin: Any, code: str, external_id: str) -> str:
+    body = order_payload(external_id, [("CASE-BLK", 1)]) if code == OWN else _ceb_order(external_id)
+    r = admin.post("/api/v1/orders", json=body)
+    assert r.status_code == 201 and r.json()["warehouse"] == code, r.text
+    return str(r.json()["id"])
 
 
 def _reach(client: Any, endpoint: Endpoint, token: str, code: str, orders: dict[str, str]) -> Any:

@@ -47,8 +47,8 @@ def test_count_tasks_reach_the_phones_and_close_when_counted(
 
     # The picker counts bin B1 (one SKU is enough: the phone counts a bin's SKUs together) and S2 in B3.
     ops = [
-        op_for(phone, 1, StockCounted(wh="W", bin="B1", sku="S1", counted=0)),
-        op_for(phone, 2, StockCounted(wh="W", bin="B3", sku="S2", counted=0)),
+        op_for(phone, 1, StockCounted(wh="W", bin="B1", sku="S1", counted=0, empty=True)),
+        op_for(phone, 2, StockCounted(wh="W", bin="B3", sku="S2", counted=0, empty=True)),
     ]
     assert post(client, phone, SyncRequest(v=1, ops=ops, pull=False), endpoint="push").status_code == 200
     after = pull(client, phone, first.cur)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync import (  # noqa: E402  (the path line above lets this run as a script
     PROTOCOL_VERSION,
     CashCollected,
     Change,
+    CountTaskCreated,
     DeliveryAttempted,
     HLCTimestamp,
     Note,
@@ -44,6 +46,7 @@ from sync import (  # noqa: E402  (the path line above lets this run as a script
     StockCounted,
     StockPicked,
     StockPutAway,
+    StockPutBack,
     StockReceived,
     StockShortPicked,
     SyncRequest,
@@ -78,8 +81,14 @@ def examples() -> dict[str, msgspec.Struct]:
             wh="VAL", sku="SKU-TSHIRT-M", qty=24, from_bin="RCV-01", to_bin="A-03-2"
         ),
         "stock.picked@v1": StockPicked(wh="VAL", bin="A-03-2", sku="SKU-TSHIRT-M", qty=2, order="ORD-100231"),
-        "stock.short_picked@v1": StockShortPicked(
-            wh="VAL", bin="A-03-2", sku="SKU-TSHIRT-M", order="ORD-100232", wanted=3, found=1
+        "stock.short_picked@v2": StockShortPicked(
+            wh="VAL",
+            bin="A-03-2",
+            sku="SKU-TSHIRT-M",
+            order="ORD-100232",
+            wanted=3,
+            found=1,
+            reason="not_enough",
         ),
         "stock.counted@v1": StockCounted(
             wh="VAL", bin="A-03-2", sku="SKU-TSHIRT-M", counted=19, expected=21, base=f"{EPOCH}:48211"
@@ -95,12 +104,13 @@ def examples() -> dict[str, msgspec.Struct]:
         "return.received@v1": ReturnReceived(
             wh="VAL", bin="RET-01", sku="SKU-TSHIRT-M", qty=1, order="ORD-099870", condition="damaged"
         ),
-        "delivery.attempted@v1": DeliveryAttempted(
+        "delivery.attempted@v2": DeliveryAttempted(
             order="ORD-100190",
             waybill="BDG0000871",
             outcome="failed",
-            reason="refused_after_inspection",
-            note="buyer said colour was wrong",
+            reason="rescheduled",
+            note="buyer is at work until Saturday",
+            reschedule_on=date(2026, 1, 3),
         ),
         "cash.collected@v2": CashCollected(order="ORD-100191", amount=129_900),
         "proof.attached@v1": ProofAttached(
@@ -113,6 +123,12 @@ def examples() -> dict[str, msgspec.Struct]:
             amount=1_559_900, to="cashier-val-1", ref="REM-2026-0101"
         ),
         "device.seq_skipped@v1": SeqSkipped(to=14, why="the server asked for ops this phone no longer holds"),
+        "count_task.created@v1": CountTaskCreated(
+            task="019b78c9-4a10-7c3e-9d21-6b0e5f4a3c2d", wh="VAL", bin="A-03-2", title="after the spill"
+        ),
+        "stock.put_back@v1": StockPutBack(
+            wh="VAL", sku="SKU-TSHIRT-M", qty=2, bin="A-03-2", order="ORD-100233"
+        ),
     }
 
 
@@ -301,6 +317,31 @@ def write() -> None:
     _dump(
         OUT / "ops" / "cash.collected@v1.json", "Op", "The first app release sent whole pesos (v1).", legacy
     )
+    # Version 1 had no recipient or reschedule date: the app wrote them into the note.
+    attempt_v1 = {
+        "order": "ORD-100190",
+        "waybill": "BDG0000871",
+        "outcome": "failed",
+        "reason": "refused_after_inspection",
+        "note": "buyer said colour was wrong",
+    }
+    legacy = op(9, CashCollected(order="x", amount=0), op_type="delivery.attempted@v1", raw=attempt_v1)
+    _dump(OUT / "ops" / "delivery.attempted@v1.json", "Op", "An example delivery.attempted@v1 op.", legacy)
+    # The v1 example as it was before v2 took its place in examples(): the same envelope (seq 4).
+    short_v1 = op(
+        4,
+        StockShortPicked(wh="x", bin="x", sku="x", order="x", wanted=1, found=0, reason=None),
+        op_type="stock.short_picked@v1",
+        raw={
+            "wh": "VAL",
+            "bin": "A-03-2",
+            "sku": "SKU-TSHIRT-M",
+            "order": "ORD-100232",
+            "wanted": 3,
+            "found": 1,
+        },
+    )
+    _dump(OUT / "ops" / "stock.short_picked@v1.json", "Op", "An example stock.short_picked@v1 op.", short_v1)
 
 
 def _dump(path: Path, kind: str, description: str, message: msgspec.Struct) -> None:

@@ -101,7 +101,8 @@ def model_ledger(ops: Iterable[Op], actor: Callable[[str], str] = lambda dev: de
     """What the ledger must hold once each op is applied exactly once, in any order.
 
     Written from the op payloads directly, not through the rules: a bin's quantity is its latest
-    count (by HLC, then device) plus every movement after it; staging, cash and deliveries are sums.
+    count (by HLC, then device; a 0 counts only when marked empty) plus every movement after it;
+    staging, cash and deliveries are sums.
     """
     events: dict[tuple[str, str, str], list[tuple[str, str, int]]] = defaultdict(list)
     cash: dict[str, int] = defaultdict(int)
@@ -128,11 +129,17 @@ def model_ledger(ops: Iterable[Op], actor: Callable[[str], str] = lambda dev: de
             case "stock.short_picked":
                 move(p.wh, p.bin, p.sku, -p.found)
                 move(p.wh, STAGING, p.sku, p.found)
+            case "stock.put_back":
+                move(p.wh, STAGING, p.sku, -p.qty)
+                move(p.wh, p.bin, p.sku, p.qty)
             case "parcel.handed_over":
                 for line in p.lines:
                     move(p.wh, STAGING, line.sku, -line.qty)
             case "stock.counted":
-                events[(p.wh, p.bin, p.sku)].append((at, "count", p.counted))
+                # A 0 without the empty mark is not a count (PROTOCOL.md R7: flagged
+                # count_zero_unmarked, nothing applied); only an explicit empty mark zeroes a bin.
+                if p.counted or p.empty:
+                    events[(p.wh, p.bin, p.sku)].append((at, "count", p.counted))
             case "cash.collected":
                 cash[actor(op.dev)] += p.amount
             case "remittance.handed_in":

@@ -14,11 +14,13 @@ from sync import (
     CATALOGUE,
     RULES,
     CashCollected,
+    DeliveryAttempted,
     Ledger,
     Op,
     OpRejected,
     OpSpec,
     StockReceived,
+    StockShortPicked,
     judge,
     op_type_of,
     parse_op_type,
@@ -52,6 +54,8 @@ def _minimal(spec: OpSpec) -> dict[str, object]:
         "wanted": 2, "found": 1, "counted": 0, "waybill": "WB",
         "to": 1 if spec.name == "device.seq_skipped" else "X",
         "lines": [["S", 1]], "outcome": "delivered", "amount": 1, "blob": "0" * 64,
+        "exception": "E", "action": "dismiss", "task": "00000000-0000-4000-8000-000000000001",
+        "reason": "empty_bin" if spec.name == "stock.short_picked" else None,
     }  # fmt: skip
     return {f: examples[f] for f in spec.payload.__struct_fields__ if f in examples}
 
@@ -74,6 +78,34 @@ def test_an_old_version_is_upgraded_to_the_latest() -> None:
         1,
         CashCollected(order="O1", amount=129_900),
     )
+
+
+def test_a_v1_delivery_attempt_upgrades_with_no_recipient_and_no_day() -> None:
+    v1 = {
+        "order": "O1",
+        "waybill": "W1",
+        "outcome": "failed",
+        "reason": "rescheduled",
+        "note": "Ibalik sa 2026-01-03",
+    }
+    parsed = parse_payload("delivery.attempted@v1", v1)
+    assert (parsed.name, parsed.version) == ("delivery.attempted", 1)
+    assert parsed.payload == DeliveryAttempted(
+        order="O1", waybill="W1", outcome="failed", reason="rescheduled", note="Ibalik sa 2026-01-03"
+    )
+    assert (parsed.payload.received_by, parsed.payload.reschedule_on) == ("", None)
+
+
+def test_a_v1_short_pick_is_upgraded_with_no_reason_and_a_v2_must_say_one() -> None:
+    v1: dict[str, object] = {"wh": "W", "bin": "B", "sku": "S", "order": "O", "wanted": 3, "found": 1}
+    # A v1 app's undeclared `reason` was never part of the fact: it stays dropped on upgrade.
+    parsed = parse_payload("stock.short_picked@v1", v1 | {"reason": "damaged"})
+    upgraded = StockShortPicked(wh="W", bin="B", sku="S", order="O", wanted=3, found=1, reason=None)
+    assert (parsed.version, parsed.payload) == (1, upgraded)
+    assert parse_payload("stock.short_picked@v2", v1 | {"reason": "damaged"}).payload.reason == "damaged"
+    for bad in (v1, v1 | {"reason": "lost"}):  # v2 names one of the picker's reasons
+        with pytest.raises(OpRejected, match="reason"):
+            parse_payload("stock.short_picked@v2", bad)
 
 
 @pytest.mark.parametrize("bad", ["stock.received", "stock.received@1", "stock.received@vx"])

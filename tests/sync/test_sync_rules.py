@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import date
 from typing import Any, NamedTuple
 
 import msgspec
@@ -13,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync import (
+    QUARANTINE,
     STAGING,
+    AgainstRef,
     BinCounted,
     CashCollected,
     CashEntry,
@@ -101,6 +104,16 @@ def test_receipt_adds_to_the_bin() -> None:
     assert w.bin_qty("W", "B1", "S1") == 10
 
 
+def test_a_receipt_under_a_reference_is_also_matched_against_it() -> None:
+    # The server counts it against the inbound shipment the ref names (server/inbound/receiving.py);
+    # the reference ledger has no shipments and only moves the stock.
+    w = world()
+    d = run(w, make_op(msgspec.structs.replace(recv(3), ref="ASN-1")))
+    assert d.outcome == "applied"
+    assert d.effects[1:] == (AgainstRef("W", "B1", "S1", 3, "ASN-1"),)
+    assert w.bin_qty("W", "B1", "S1") == 3
+
+
 def test_put_away_moves_between_bins_without_checking_stock() -> None:
     # The receipt is often recorded on another phone still on its way: no exception for that.
     w = world()
@@ -134,14 +147,25 @@ def test_pick_without_stock_is_recorded_and_flagged() -> None:
 def test_short_pick_picks_what_was_found_and_raises_an_exception() -> None:
     w = world(O1=("allocated", 0))
     run(w, make_op(recv(2), ms=1))
-    d = run(w, make_op(StockShortPicked(wh="W", bin="B1", sku="S1", order="O1", wanted=5, found=2), ms=2))
+    d = run(
+        w,
+        make_op(
+            StockShortPicked(wh="W", bin="B1", sku="S1", order="O1", wanted=5, found=2, reason="not_enough"),
+            ms=2,
+        ),
+    )
     assert kinds(d) == ["short_pick"]
     assert (w.bin_qty("W", "B1", "S1"), w.bin_qty("W", STAGING, "S1")) == (0, 2)
 
 
 def test_short_pick_of_nothing_moves_nothing() -> None:
     w = world()
-    d = run(w, make_op(StockShortPicked(wh="W", bin="B1", sku="S1", order="O1", wanted=5, found=0)))
+    d = run(
+        w,
+        make_op(
+            StockShortPicked(wh="W", bin="B1", sku="S1", order="O1", wanted=5, found=0, reason="not_enough")
+        ),
+    )
     assert kinds(d) == ["short_pick"]
     assert not [e for e in d.effects if isinstance(e, StockDelta)]
 
@@ -151,8 +175,17 @@ def test_return_adds_stock_and_moves_the_order() -> None:
     d = run(w, make_op(ReturnReceived(wh="W", bin="RET", sku="S1", qty=1, order="O1", condition="damaged")))
     assert d.outcome == "applied"
     assert OrderEvent("O1", "returned", reason="damaged") in d.effects
-    assert w.bin_qty("W", "RET", "S1") == 1
+    # A damaged item goes to quarantine, never to the (sellable) bin the phone named.
+    assert w.bin_qty("W", QUARANTINE, "S1") == 1
+    assert w.bin_qty("W", "RET", "S1") == 0
     assert w.orders["O1"].status == "returned"
+
+
+def test_resellable_return_goes_to_the_bin_named() -> None:
+    w = world(O1=("failed_delivery", 0))
+    run(w, make_op(ReturnReceived(wh="W", bin="RET", sku="S1", qty=2, order="O1")))
+    assert w.bin_qty("W", "RET", "S1") == 2
+    assert w.bin_qty("W", QUARANTINE, "S1") == 0
 
 
 # -- cycle counts ----------------------------------------------------------------------------------
@@ -316,6 +349,29 @@ def test_failed_attempt_moves_an_open_order_with_its_reason() -> None:
     assert OrderEvent("O1", "failed_delivery", reason="refused_after_inspection") in d.effects
 
 
+def test_the_recipient_and_the_reschedule_day_are_recorded_with_the_attempt() -> None:
+    w = world(O1=("shipped", 50_000), O2=("shipped", 50_000))
+    got = DeliveryAttempted(order="O1", waybill="WB1", outcome="delivered", received_by="Lola Nena")
+    d = run(w, make_op(got, dev="rider1"))
+    assert DeliveryRecord("O1", "WB1", "delivered", "rider1", received_by="Lola Nena") in d.effects
+    again = DeliveryAttempted(
+        order="O2", waybill="WB2", outcome="failed", reason="rescheduled", reschedule_on=date(2026, 1, 3)
+    )
+    d = run(w, make_op(again, dev="rider1"))
+    assert (
+        DeliveryRecord("O2", "WB2", "failed", "rider1", "rescheduled", reschedule_on="2026-01-03")
+        in d.effects
+    )
+
+
+def test_a_v1_attempt_is_recorded_with_its_note_and_no_recipient_or_day() -> None:
+    w = world(O1=("shipped", 50_000))
+    v1 = {"order": "O1", "waybill": "WB1", "outcome": "delivered", "note": "Tinanggap ni Ana"}
+    d = run(w, Op(uuid.uuid4(), "d1", 1, 0, "0" * 16, "delivery.attempted@v1", v1))
+    assert d.outcome == "applied"
+    assert DeliveryRecord("O1", "WB1", "delivered", "d1", note="Tinanggap ni Ana") in d.effects
+
+
 def test_a_late_failed_attempt_never_undoes_a_delivery() -> None:
     w = world(O1=("shipped", 50_000))
     run(w, make_op(delivered(), ms=5))
@@ -446,6 +502,32 @@ def test_seq_skipped_raises_ops_lost() -> None:
         ("cash.collected@v2", {"order": "O1", "amount": -1}, "invalid_payload"),
         ("cash.collected@v2", {"order": "O1", "amount": "500.00"}, "invalid_payload"),
         ("delivery.attempted@v1", {"order": "O", "waybill": "W", "outcome": "failed"}, "invalid_payload"),
+        (
+            "delivery.attempted@v2",
+            {"order": "O", "waybill": "W", "outcome": "failed", "reason": "not_home", "received_by": "Ana"},
+            "invalid_payload",
+        ),
+        (
+            "delivery.attempted@v2",
+            {"order": "O", "waybill": "W", "outcome": "delivered", "reschedule_on": "2026-01-03"},
+            "invalid_payload",
+        ),
+        (
+            "delivery.attempted@v2",
+            {
+                "order": "O",
+                "waybill": "W",
+                "outcome": "failed",
+                "reason": "rescheduled",
+                "reschedule_on": "2026-02-30",
+            },
+            "invalid_payload",
+        ),
+        (
+            "delivery.attempted@v2",
+            {"order": "O", "waybill": "W", "outcome": "delivered", "received_by": "A" * 81},
+            "invalid_payload",
+        ),
         (
             "stock.put_away@v1",
             {"wh": "W", "sku": "S", "qty": 1, "from_bin": "A", "to_bin": "A"},

@@ -65,7 +65,9 @@ def _put_away(sku: str, n: int, pair: list[str]) -> StockPutAway:
 
 def _pick(bin: str, sku: str, n: int, order: str, short: bool) -> StockPicked | StockShortPicked:
     if short:
-        return StockShortPicked(wh="W", bin=bin, sku=sku, order=order, wanted=n + 1, found=n - 1)
+        return StockShortPicked(
+            wh="W", bin=bin, sku=sku, order=order, wanted=n + 1, found=n - 1, reason="not_enough"
+        )
     return StockPicked(wh="W", bin=bin, sku=sku, qty=n, order=order)
 
 
@@ -82,11 +84,18 @@ def _attempt(order: str, delivered: bool) -> DeliveryAttempted:
 
 
 W = st.just("W")
+
+
+def _count(bin: str, sku: str, counted: int) -> StockCounted:
+    return StockCounted(wh="W", bin=bin, sku=sku, counted=counted, empty=counted == 0)
+
+
 warehouse_work: st.SearchStrategy[msgspec.Struct] = st.one_of(
     st.builds(StockReceived, wh=W, bin=bins, sku=skus, qty=qty),
     st.builds(_put_away, skus, qty, st.permutations(BINS)),
     st.builds(_pick, bins, skus, qty, orders, st.booleans()),
-    st.builds(StockCounted, wh=W, bin=bins, sku=skus, counted=st.integers(0, 12)),
+    # A count of 0 is a count only with the empty mark (an unmarked 0 is flagged, not applied).
+    st.builds(_count, bins, skus, st.integers(0, 12)),
     st.builds(_hand_over, orders, skus, qty),
     st.builds(ReturnReceived, wh=W, bin=bins, sku=skus, qty=st.just(1), order=orders),
 )

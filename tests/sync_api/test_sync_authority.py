@@ -66,7 +66,10 @@ def cases(w: SyncWorld) -> list[tuple[str, msgspec.Struct]]:
         ("rider1", StockReceived(wh="W", bin="B1", sku="S1", qty=3)),
         ("whx", StockPutAway(wh="W", sku="S1", qty=1, from_bin="B1", to_bin="B2")),
         ("whx", StockPicked(wh="W", bin="B1", sku="S1", qty=1, order=o1)),
-        ("whx", StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=2, found=1)),
+        (
+            "whx",
+            StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=2, found=1, reason="not_enough"),
+        ),
         ("whx", StockCounted(wh="W", bin="B1", sku="S1", counted=0)),
         ("rider1", StockCounted(wh="W", bin="B1", sku="S1", counted=0)),
         ("whx", ParcelPacked(wh="W", order=o1, waybill="WB1")),

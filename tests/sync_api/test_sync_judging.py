@@ -158,10 +158,16 @@ def test_receipts_put_aways_and_picks(both: Both) -> None:
 def test_short_picks_pick_what_was_found_and_raise(both: Both) -> None:
     o1 = both.world.order("O1")
     both.push("wh1", recv(3), ms=1)
-    short = both.push("wh1", StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=5, found=2), ms=2)
+    short = both.push(
+        "wh1",
+        StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=5, found=2, reason="not_enough"),
+        ms=2,
+    )
     assert [n.code for n in short.notes] == ["short_pick"]
     nothing = both.push(
-        "wh1", StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=1, found=0), ms=3
+        "wh1",
+        StockShortPicked(wh="W", bin="B1", sku="S1", order=o1, wanted=1, found=0, reason="not_enough"),
+        ms=3,
     )
     assert [n.code for n in nothing.notes] == ["short_pick"]
     both.check()

@@ -245,7 +245,7 @@ def test_ingested_orders_reach_the_warehouse_phones_without_waiting_for_the_proj
     oid = created.json()["id"]
     # Logged by the ingesting transaction itself: the pick task is there before any projector round.
     tasks = {c.key: c.val for c in pull(client, wh).ch if c.kind == "task"}
-    assert tasks[oid] == {"status": "allocated", "lines": [["S2", 1], ["S1", 2]]}
+    assert tasks[oid] == {"status": "allocated", "lines": [["S2", 1], ["S1", 2]], "ext": "LZ-1001"}
     with connect(world.url) as conn:
         head = "SELECT position FROM sync_log_head"
         before = conn.execute(text(head)).scalar_one()

@@ -233,12 +233,20 @@ class ServerMachine(RuleBasedStateMachine):
             )
         elif kind == "pick" and a["short"]:
             payload = StockShortPicked(
-                wh="W", bin=a["bin"], sku=a["sku"], order=order, wanted=a["qty"] + 1, found=a["qty"] - 1
+                wh="W",
+                bin=a["bin"],
+                sku=a["sku"],
+                order=order,
+                wanted=a["qty"] + 1,
+                found=a["qty"] - 1,
+                reason="not_enough",
             )
         elif kind == "pick":
             payload = StockPicked(wh="W", bin=a["bin"], sku=a["sku"], qty=a["qty"], order=order)
         elif kind == "count":
-            payload = StockCounted(wh="W", bin=a["bin"], sku=a["sku"], counted=a["counted"])
+            payload = StockCounted(
+                wh="W", bin=a["bin"], sku=a["sku"], counted=a["counted"], empty=a["counted"] == 0
+            )
         elif kind == "hand_over":
             payload = ParcelHandedOver(
                 wh="W",
@@ -413,7 +421,7 @@ def _checksum(conn: Any, scope: str) -> str:
 STATS = {"ops": 0, "examples": 0}
 
 SETTINGS = settings(
-    max_examples=150 if SOAK else 8,
+    max_examples=150 if SOAK else 5,
     stateful_step_count=100 if SOAK else 40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

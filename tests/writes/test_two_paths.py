@@ -15,8 +15,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pytest
@@ -26,13 +27,17 @@ from sqlalchemy import bindparam, func, select, text, update
 from server.auth.models import User
 from server.catalog.models import Sku
 from server.cod.models import CashBalance, DeliveryAttempt
+from server.cod.runs import MANILA
 from server.exceptions.models import ExceptionRecord
-from server.inventory.models import StockBalance, StockMovement, Warehouse
+from server.inventory.models import Bin, BinBalance, StockBalance, StockMovement, Warehouse
 from server.orders.models import Order, OrderStatusChange
+from server.sync_api.models import SyncOp
 from server.sync_api.projector import refresh
 from sync import (
     CashCollected,
+    CountTaskCreated,
     DeliveryAttempted,
+    FailureReason,
     HLCTimestamp,
     OpResult,
     ParcelHandedOver,
@@ -43,7 +48,9 @@ from sync import (
     ReturnReceived,
     StockCounted,
     StockPicked,
+    StockPutBack,
     StockReceived,
+    StockShortPicked,
     SyncRequest,
     decode,
     wall_clock_ms,
@@ -53,8 +60,8 @@ from tests.kit.sync import Phone, add_phone, connect, ledger_ok, op_for, post, p
 from tests.kit.world import order_payload, seed_world
 
 BIN = "A-01-01"
-# The entities a fact moves: pick tasks, rider stops, exceptions, cash in hand, count tasks.
-FACT_ENTITIES = ("task", "stop", "exception", "cash", "count_task")
+# The entities a fact moves: pick tasks, rider stops, exceptions, cash in hand, count tasks, put-backs.
+FACT_ENTITIES = ("task", "stop", "exception", "cash", "count_task", "put_back")
 HOLDER = "rider1"  # the rider: cash is held by people, named the same in both worlds
 
 
@@ -68,7 +75,8 @@ class Outcome:
     history: dict[str, list[tuple[str | None, str]]]  # external id -> [(from, to), ...]
     exceptions: list[tuple[str, str]]  # open: (kind, external id)
     cash: dict[str, int]  # holder -> centavos in hand
-    attempts: list[tuple[str, str, str, str, bool]]  # (order, waybill, outcome, reason, counts)
+    # (order, waybill, outcome, reason, counts, received_by, reschedule_on, note)
+    attempts: list[tuple[str, str, str, str, bool, str, str, str]]
     log: dict[tuple[str, str, str], Any]  # the phones' entities: (scope, kind, key) -> value
 
 
@@ -97,6 +105,7 @@ class World:
             )
             self.phones["wh1"] = add_phone(conn, "wh1", "warehouse", world.val.id)
             self.phones[HOLDER] = add_phone(conn, HOLDER, "rider", None)
+            self.phones["sup"] = add_phone(conn, "sup", "supervisor", None)
             conn.commit()
         if stock:
             lines = [{"sku": sku, "qty": qty, "bin": BIN} for sku, qty in stock.items()]
@@ -197,15 +206,12 @@ def _outcome(conn: Any) -> Outcome:
         for holder, amount in conn.execute(select(CashBalance.holder, CashBalance.amount)).all()
         if amount
     }
+    d = DeliveryAttempt
     attempts = sorted(
-        (refs.get(order_ref, order_ref), waybill, outcome, reason, bool(counts))
-        for order_ref, waybill, outcome, reason, counts in conn.execute(
+        (refs.get(order_ref, order_ref), waybill, outcome, reason, bool(counts), who, day, note)
+        for order_ref, waybill, outcome, reason, counts, who, day, note in conn.execute(
             select(
-                DeliveryAttempt.order_ref,
-                DeliveryAttempt.waybill,
-                DeliveryAttempt.outcome,
-                DeliveryAttempt.reason,
-                DeliveryAttempt.counts,
+                d.order_ref, d.waybill, d.outcome, d.reason, d.counts, d.received_by, d.reschedule_on, d.note
             )
         ).all()
     )
@@ -240,7 +246,7 @@ def _phones_entities(conn: Any, refs: dict[str, str]) -> dict[tuple[str, str, st
         if kind == "exception":
             order = refs.get(value["order"], value["order"])
             found[(scope, kind, f"{value['kind']}/{order}")] = order
-        elif kind in ("task", "stop"):
+        elif kind in ("task", "stop", "put_back"):
             if kind == "stop":
                 value.pop("run", None)
             found[(scope, kind, refs.get(key) or key)] = value
@@ -373,6 +379,59 @@ def test_a_pick(worlds: tuple[World, World]) -> None:
     assert out.log[("wh:VAL", "task", "A-1")]["status"] == "picking"
 
 
+def test_a_short_pick_with_its_reason(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _allocated)
+    order = str(phone.id_of("A-1"))
+    body = {"warehouse": "VAL", "bin": BIN, "sku": "CASE-BLK", "order": order, "wanted": 2, "found": 1}
+    rest.rest("POST", "/api/v1/picks/short", body | {"order": str(rest.id_of("A-1")), "reason": "damaged"})
+    short = StockShortPicked(
+        wh="VAL", bin=BIN, sku="CASE-BLK", order=order, wanted=2, found=1, reason="damaged"
+    )
+    assert [n.code for n in phone.push("wh1", short).notes] == ["short_pick"]
+    out = assert_same(rest, phone)
+    assert out.log[("wh:VAL", "task", "A-1")]["short"] == [["CASE-BLK", BIN, "damaged"]]
+    for world in (rest, phone):
+        with connect(world.url) as conn:
+            details = conn.execute(
+                select(ExceptionRecord.details).where(ExceptionRecord.kind == "short_pick")
+            ).scalar_one()
+        assert details["reason"] == "damaged"
+
+
+def _picked_then_cancelled(world: World) -> None:
+    """A-1's units picked into staging (the same console picks in both worlds), then the channel
+    cancels it: its put-back is open."""
+    _allocated(world)
+    order = str(world.id_of("A-1"))
+    for sku, qty in (("CASE-BLK", 2), ("CABLE-1M", 1)):
+        body = {"warehouse": "VAL", "bin": BIN, "sku": sku, "qty": qty, "order": order}
+        world.rest("POST", "/api/v1/picks", body)
+    world.status("A-1", "cancelled")
+
+
+def test_a_put_back(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _picked_then_cancelled)
+    assert ("wh:VAL", "put_back", "A-1") in rest.outcome().log
+    rest.rest("POST", f"/api/v1/put-backs/{rest.id_of('A-1')}/done", {"bin": BIN}, ok=200)
+    order = str(phone.id_of("A-1"))
+    for sku, qty in (("CASE-BLK", 2), ("CABLE-1M", 1)):
+        result = phone.push("wh1", StockPutBack(wh="VAL", sku=sku, qty=qty, bin=BIN, order=order))
+        assert result.st == "applied", result
+    out = assert_same(rest, phone)
+    assert ("wh:VAL", "put_back", "A-1") not in out.log  # done: the phones forget it
+    for world in (rest, phone):
+        done = world.rest("GET", "/api/v1/put-backs", role="admin", ok=200)
+        assert [(p["status"], p["bin"], p["left"]) for p in done] == [("done", BIN, [])]
+        with connect(world.url) as conn:
+            shelves = conn.execute(
+                select(Bin.code, Sku.code, BinBalance.qty)
+                .join(Bin, Bin.id == BinBalance.bin_id)
+                .join(Sku, Sku.id == BinBalance.sku_id)
+                .where(BinBalance.qty != 0)
+            ).all()
+        assert sorted(shelves) == [(BIN, "CABLE-1M", 10), (BIN, "CASE-BLK", 5)]  # staging is empty again
+
+
 def test_a_pack(worlds: tuple[World, World]) -> None:
     rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _allocated)
     rest.walk("A-1", "picking", "packed")
@@ -456,14 +515,25 @@ def _shipped(world: World) -> None:
 
 
 def _attempt(
-    rest: World, phone: World, outcome: str, reason: str | None = None, waybill: str = "WB-1"
+    rest: World,
+    phone: World,
+    outcome: Literal["delivered", "failed"],
+    reason: FailureReason | None = None,
+    waybill: str = "WB-1",
+    **said: Any,
 ) -> Any:
+    """The attempt by the console and by the rider's phone; `said`: note, received_by, reschedule_on."""
     body: dict[str, Any] = {"order": str(rest.id_of("A-1")), "waybill": waybill, "outcome": outcome}
     if reason:
         body["reason"] = reason
+    day: date | None = said.pop("reschedule_on", None)
+    body |= said | ({"reschedule_on": day.isoformat()} if day else {})
     answer = rest.rest("POST", "/api/v1/cod/attempts", body, role="supervisor")
     order = str(phone.id_of("A-1"))
-    phone.push(HOLDER, DeliveryAttempted(order=order, waybill=waybill, outcome=outcome, reason=reason))  # type: ignore[arg-type]
+    sent = DeliveryAttempted(
+        order=order, waybill=waybill, outcome=outcome, reason=reason, reschedule_on=day, **said
+    )
+    phone.push(HOLDER, sent)
     return answer
 
 
@@ -473,7 +543,44 @@ def test_a_delivery(worlds: tuple[World, World]) -> None:
     assert (answer["status"], answer["counts"], answer["exceptions"]) == ("delivered", True, [])
     out = assert_same(rest, phone)
     assert out.orders["A-1"][0] == "delivered"
-    assert out.attempts == [("A-1", "WB-1", "delivered", "", True)]
+    assert out.attempts == [("A-1", "WB-1", "delivered", "", True, "", "", "")]
+
+
+def test_the_recipient_and_the_day_to_try_again_by_both_paths(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _shipped)
+    monday = datetime.now(MANILA).date() + timedelta(days=2)
+    _attempt(rest, phone, "failed", "rescheduled", reschedule_on=monday, note="nasa trabaho")
+    _attempt(rest, phone, "delivered", received_by="Lola Nena")
+    out = assert_same(rest, phone)
+    assert out.attempts == [
+        ("A-1", "WB-1", "delivered", "", True, "Lola Nena", "", ""),
+        ("A-1", "WB-1", "failed", "rescheduled", True, "", monday.isoformat(), "nasa trabaho"),
+    ]
+    timeline = rest.rest("GET", f"/api/v1/orders/{rest.id_of('A-1')}/timeline", ok=200)
+    said = [(a["received_by"], a["reschedule_on"]) for a in timeline["cod"]["attempts"]]
+    assert said == [("", monday.isoformat()), ("Lola Nena", "")]
+    events = [e["summary"] for e in timeline["events"] if e["source"] == "attempt"]
+    assert events == [
+        f"delivery failed: rescheduled, try again on {monday.isoformat()}",
+        "delivery delivered, received by Lola Nena",
+    ]
+
+
+def test_a_delivery_attempt_names_the_same_cash_holder_by_both_paths(worlds: tuple[World, World]) -> None:
+    """Who holds a parcel's cash is its rider, whoever enters the attempt: the supervisor's console
+    names the rider of the order's run, as the rider's phone push is journalled under the rider."""
+    rest, phone = same_start(worlds, {"CASE-BLK": 5, "CABLE-1M": 10}, _shipped)
+    answer = _attempt(rest, phone, "failed", "not_home")
+    with connect(phone.url) as conn:
+        attempts = select(SyncOp.actor).where(SyncOp.type.startswith("delivery.attempted@"))
+        journalled = conn.execute(attempts).all()
+    assert [a for (a,) in journalled] == [HOLDER]
+    assert answer["holder"] == HOLDER  # not the supervisor who typed it in
+    # A parcel on no run: the console names the person entering it, bare, as the cash ledger does.
+    rest.order("N-1", [("CABLE-1M", 1)])
+    rest.walk("N-1", "picking", "packed", "shipped")
+    body = {"order": str(rest.id_of("N-1")), "waybill": "WB-N", "outcome": "failed", "reason": "not_home"}
+    assert rest.rest("POST", "/api/v1/cod/attempts", body, role="supervisor")["holder"] == "test-supervisor"
 
 
 def test_a_failed_attempt_then_a_delivery_then_a_second_delivery(worlds: tuple[World, World]) -> None:
@@ -489,7 +596,7 @@ def test_a_failed_attempt_then_a_delivery_then_a_second_delivery(worlds: tuple[W
     out = assert_same(rest, phone)
     assert out.history["A-1"][-2:] == [("shipped", "failed_delivery"), ("failed_delivery", "delivered")]
     assert out.exceptions == [("double_delivery", "A-1")]
-    assert [a[2:] for a in out.attempts] == [
+    assert [a[2:5] for a in out.attempts] == [
         ("delivered", "", False),
         ("delivered", "", True),
         ("failed", "not_home", True),
@@ -550,6 +657,40 @@ def test_cash_that_does_not_match_or_comes_for_a_cancelled_order(worlds: tuple[W
     assert out.cash == {HOLDER: 5001 - 999_999, "cashier": 999_999}
 
 
+def test_a_count_task_asked_for_offline_or_at_the_console(worlds: tuple[World, World]) -> None:
+    rest, phone = same_start(worlds, {"CASE-BLK": 5}, nothing_more)
+    task, other = str(uuid.uuid4()), str(uuid.uuid4())
+    body = {"id": task, "warehouse": "VAL", "bin": BIN, "title": "after the spill"}
+    by_skus = {"id": other, "warehouse": "VAL", "skus": ["CASE-BLK", "CABLE-1M"]}
+    for _ in range(2):  # sent again (no answer reached the phone; a double click): opened once
+        assert rest.rest("POST", "/api/v1/count-tasks", body, role="supervisor")["id"] == task
+        assert (
+            phone.push("sup", CountTaskCreated(task=task, wh="VAL", bin=BIN, title="after the spill")).st
+            == "applied"
+        )
+    rest.rest("POST", "/api/v1/count-tasks", by_skus, role="supervisor")
+    phone.push("sup", CountTaskCreated(task=other, wh="VAL", skus=["CASE-BLK", "CABLE-1M"]))
+    out = assert_same(rest, phone)
+    tasks = {k[2]: v for k, v in out.log.items() if k[1] == "count_task"}
+    assert tasks == {
+        task: {"skus": [], "title": "after the spill", "status": "open", "bin": BIN},
+        other: {"skus": ["CASE-BLK", "CABLE-1M"], "title": "CASE-BLK, CABLE-1M", "status": "open"},
+    }
+    # One the writer refuses: the console is told which field, the phone's op is flagged for a person.
+    wrong = {"id": str(uuid.uuid4()), "warehouse": "VAL", "bin": "NO-SUCH-BIN"}
+    assert (
+        rest.rest("POST", "/api/v1/count-tasks", wrong, role="supervisor", ok=422)["errors"][0]["field"]
+        == "bin"
+    )
+    refused = phone.push("sup", CountTaskCreated(task=wrong["id"], wh="VAL", bin="NO-SUCH-BIN"))
+    assert (refused.st, [n.code for n in refused.notes]) == ("flagged", ["count_task_refused"])
+    # Only supervisors and admins ask for counts.
+    assert (
+        phone.push("wh1", CountTaskCreated(task=str(uuid.uuid4()), wh="VAL", bin=BIN)).notes[0].code
+        == "out_of_scope"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -563,6 +704,49 @@ def test_cash_that_does_not_match_or_comes_for_a_cancelled_order(worlds: tuple[W
         ("attempts", {"order": "ORDER", "waybill": "WB-1", "outcome": "failed", "reason": "lost"}, "reason"),
         ("attempts", {"order": "ORDER", "waybill": "", "outcome": "delivered"}, "waybill"),
         ("attempts", {"order": str(uuid.UUID(int=7)), "waybill": "WB-1", "outcome": "delivered"}, "order"),
+        (
+            "attempts",
+            {"order": "ORDER", "waybill": "WB-1", "outcome": "delivered", "received_by": "A" * 81},
+            "received_by",
+        ),
+        (
+            "attempts",
+            {
+                "order": "ORDER",
+                "waybill": "WB-1",
+                "outcome": "failed",
+                "reason": "refused",
+                "received_by": "Ana",
+            },
+            "received_by",
+        ),
+        (
+            "attempts",
+            {"order": "ORDER", "waybill": "WB-1", "outcome": "delivered", "reschedule_on": "2099-01-01"},
+            "reschedule_on",
+        ),
+        (
+            "attempts",
+            {
+                "order": "ORDER",
+                "waybill": "WB-1",
+                "outcome": "failed",
+                "reason": "rescheduled",
+                "reschedule_on": "2020-01-01",
+            },
+            "reschedule_on",
+        ),
+        (
+            "attempts",
+            {
+                "order": "ORDER",
+                "waybill": "WB-1",
+                "outcome": "failed",
+                "reason": "rescheduled",
+                "reschedule_on": "next week",
+            },
+            "reschedule_on",
+        ),
         ("cash", {"holder": HOLDER, "amount": 100, "kind": "collected"}, "order"),
         ("cash", {"holder": HOLDER, "amount": 0, "kind": "collected", "order": "ORDER"}, "amount"),
         ("cash", {"holder": HOLDER, "amount": 1.5, "kind": "collected", "order": "ORDER"}, "amount"),

@@ -4,10 +4,15 @@
 // burst (gaps under `maxGapMs`), it is a scan and the burst is the code; anything slower is typing
 // and is left alone. One longer gap inside a burst is forgiven: a phone busy for a moment (saving
 // the previous scan, say) can hold one key back.
+//
+// Short codes (a quantity sheet's "24", "6") are scans too, held to a stricter test: every key and
+// the Enter within `shortGapMs` of the one before. A person's fastest rollover of two keys is about
+// that quick, but never three keys and Enter in a row: Enter after a typed number comes 100 ms or
+// more later. Without this a scanned "24" went into whatever had focus (the + button: Enter clicked it).
 
 export class WedgeDetector {
-  constructor({ onScan, maxGapMs = 50, hiccupMs = 250, minLength = 4, enterWithinMs = 150, keep = 80 } = {}) {
-    Object.assign(this, { onScan, maxGapMs, hiccupMs, minLength, enterWithinMs, keep });
+  constructor({ onScan, maxGapMs = 50, hiccupMs = 250, minLength = 4, enterWithinMs = 150, shortGapMs = 25, keep = 80 } = {}) {
+    Object.assign(this, { onScan, maxGapMs, hiccupMs, minLength, enterWithinMs, shortGapMs, keep });
     this.reset();
   }
 
@@ -59,7 +64,16 @@ export class WedgeDetector {
     // At least minLength keys joined by fast gaps (the forgiven one aside): two quick pairs of
     // keys, as fast typists' rollovers make, are still typing.
     const fast = burst.length - 1 - (forgiven ? 1 : 0);
-    return burst.length >= this.minLength && fast >= this.minLength - 1 ? burst : null;
+    if (burst.length >= this.minLength) return fast >= this.minLength - 1 ? burst : null;
+    return !forgiven && this._short(burst, keys[start - 1], now) ? burst : null;
+  }
+
+  /** A 1–3 key burst is a scan only if machine-fast throughout, Enter included, and apart from
+   *  any key just typed before it (a typed "1" then a quick "2⏎" is typing). */
+  _short(burst, before, now) {
+    if (now - burst.at(-1).t > this.shortGapMs) return false;
+    if (before && burst[0].t - before.t < this.hiccupMs) return false;
+    return burst.every((k, i) => i === 0 || k.t - burst[i - 1].t <= this.shortGapMs);
   }
 }
 

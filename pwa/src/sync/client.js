@@ -355,11 +355,12 @@ export class SyncClient {
   async counts() {
     const tx = this.db.transaction(["outbox", "notices"]);
     const outbox = tx.objectStore("outbox");
-    const [pending, first, notices] = await Promise.all([
+    const [pending, first, all] = await Promise.all([
       outbox.count(),
       outbox.openCursor(),
-      tx.objectStore("notices").count(),
+      tx.objectStore("notices").getAll(),
     ]);
-    return { pending, oldest: first ? first.value.rec : null, notices };
+    // The badge counts what nobody has looked at yet: opening the list clears it (store.js).
+    return { pending, oldest: first ? first.value.rec : null, notices: all.filter((n) => !n.seen).length };
   }
 }

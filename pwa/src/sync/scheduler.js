@@ -2,10 +2,15 @@
 // write, on a backoff timer after failures, and every minute while visible (to keep reference data
 // fresh). Never "only on the next write": a queue that waits for the next scan gets stuck overnight.
 // One sync at a time; a trigger during a sync makes it run once more.
+//
+// While work waits in the outbox the backoff is capped at `workRetryMs` (a few seconds): after a
+// server outage the first try that can succeed is a few seconds away, not minutes. With nothing
+// waiting (only reference data to pull) the backoff grows to its 5 minutes, sparing the battery.
+// `nextAt` says when the next try is, so the status bar can say it.
 
 export class Scheduler {
-  constructor(client, { onState = () => {}, idleMs = 60_000, win = globalThis.window, doc = globalThis.document } = {}) {
-    Object.assign(this, { client, onState, idleMs, win, doc });
+  constructor(client, { onState = () => {}, idleMs = 60_000, workRetryMs = 4_000, win = globalThis.window, doc = globalThis.document } = {}) {
+    Object.assign(this, { client, onState, idleMs, workRetryMs, win, doc });
     this.running = false;
     this.again = false;
     this.timer = null;
@@ -31,6 +36,7 @@ export class Scheduler {
     this.listeners = [];
     clearTimeout(this.timer);
     this.timer = null;
+    this.nextAt = null;
   }
 
   /** Ask for a sync now. `manual` (the Sync now button) also forgets the backoff. */
@@ -66,6 +72,7 @@ export class Scheduler {
       this.client.state.failures += 1;
     } finally {
       this.running = false;
+      if (report.error) report.waiting = await this.client.counts().then((c) => c.pending > 0, () => true);
       this._plan(report);
       this.onState(report);
     }
@@ -76,9 +83,10 @@ export class Scheduler {
     if (this.client.stopped) return;
     const hidden = this.doc?.visibilityState === "hidden";
     let wait = null;
-    if (report.error) wait = this.client.backoffMs();
+    if (report.error) wait = report.waiting ? Math.min(this.workRetryMs, this.client.backoffMs()) : this.client.backoffMs();
     else if (!report.done) wait = 0; // hit the round limit: carry on
     else if (!hidden) wait = this.idleMs;
+    this.nextAt = null;
     if (wait === null) return;
     this.nextAt = Date.now() + wait;
     this.timer = setTimeout(() => this.kick("timer"), wait);

@@ -1,4 +1,8 @@
-"""Philippine address checks: region codes, ZIP codes and phone numbers."""
+"""Philippine address checks: region codes, ZIP codes and phone numbers.
+
+Matching a whole address against the PSGC (region, province, city, barangay) is in
+server/address/psgc.py; it loads its data lazily, once, so importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "BARMM": ("barmm", "bangsamoro", "armm", "bangsamoro autonomous region in muslim mindanao"),
 }
 _REGION_BY_NAME = {name: code for code, names in REGIONS.items() for name in names}
-_ZIP = re.compile(r"^\d{4}$")
+# ASCII digits: \d also takes full-width and other scripts' digits (full-width "1440" was stored).
+_ZIP = re.compile(r"^[0-9]{4}$")
 
 
 def region_code(value: str) -> str | None:
