@@ -60,7 +60,7 @@ test: $(STAMP) $(PWA_BUILD)
 
 # The heavy versions: many more property-test examples and crash loops.
 soak: $(STAMP)
-	BODEGA_SOAK=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	BODEGA_SOAK=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile --timeout 3600
 
 lint: $(STAMP)
 	$(BIN)/ruff check server sync tests

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import os
 import shutil
 import uuid
@@ -42,6 +43,19 @@ def fresh_server_clock() -> None:
     from server.clock import restart
 
     restart()
+
+
+@pytest.fixture(autouse=True)
+def python_gc_as_found() -> Iterator[None]:
+    """A command run in process (`bodega channels import-orders`) settles the garbage collector for
+    a long-running process (server/runtime.py); later tests in this worker must not inherit that:
+    garbage a test leaves behind (a stopped server's dropped connections) would wait far longer."""
+    threshold = gc.get_threshold()
+    yield
+    if gc.get_threshold() != threshold or gc.get_freeze_count():
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
 
 PG_SKIP_REASON = "PostgreSQL tests need BODEGA_TEST_POSTGRES_URL (CI sets it)"
 

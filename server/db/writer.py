@@ -163,5 +163,8 @@ class WriterProcess:
             await asyncio.to_thread(process.join, 10)
             if process.is_alive():
                 process.kill()
+                # Gone before close returns: whoever swaps the database file next (a restore)
+                # must not find this process still holding it.
+                await asyncio.to_thread(process.join)
             pipe.close()
         self._sender.shutdown(wait=False)

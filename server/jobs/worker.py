@@ -19,6 +19,10 @@ from server.db.base import utcnow
 from server.jobs.queue import ClaimedJob, Retry, claim, fail_job, finish_job, next_due
 
 log = structlog.get_logger("bodega.jobs")
+# How long stopping waits for the jobs in hand to finish before cutting them short. A job cut short
+# runs again only when its lease expires (a minute later), and one cancelled in the middle of a
+# database read can leave its connection for the garbage collector to close.
+STOP_GRACE_S = 5.0
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Worker:
         self.context = JobContext(db, clock, services or {})
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     async def run_once(self) -> list[tuple[ClaimedJob, str]]:
         """Claim the due jobs and run them (concurrently); each job with its outcome: done |
@@ -106,12 +111,12 @@ class Worker:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before looking, not after: a poke while this pass runs means look again.
             self._wake.clear()
             try:
                 ran = await self.run_once()
-                if ran:
+                if ran or self._stopping:
                     continue
                 due = await self.db.run_read(_next_due)
             except asyncio.CancelledError:
@@ -129,12 +134,22 @@ class Worker:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="bodega-jobs")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Claim nothing more, let the jobs in hand finish (at most `grace_s`), then cut short
+        whatever is still running."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace_s)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        finally:
+            self._stopping = False
 
 
 def _next_due(conn: Any) -> datetime | None:

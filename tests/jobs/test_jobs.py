@@ -277,3 +277,43 @@ def test_two_workers_on_postgres_never_run_one_job_twice(postgres_server_url: st
     run(go())
     assert len(ran) == 200
     assert set(ran.values()) == {1}
+
+
+def test_stopping_lets_the_jobs_in_hand_finish_and_cuts_short_one_that_never_ends(database_url: str) -> None:
+    """A restart must not leave a notification round half done until its lease runs out (a minute),
+    nor cancel it in the middle of a read; a job that never ends is cut short after the grace."""
+    finished: list[str] = []
+    started = asyncio.Event()
+
+    async def slow(ctx: JobContext, job: ClaimedJob) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(job.key)
+
+    async def never(ctx: JobContext, job: ClaimedJob) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def go() -> list[tuple[str, str, int, str, str]]:
+        db = Database(database_url)
+        try:
+            now = utcnow()
+            await db.run_write(_enqueue, "t.slow", "s1", {}, False, now)
+            worker = Worker(db, {"t.slow": slow})
+            worker.start()
+            await asyncio.wait_for(started.wait(), 10)
+            await worker.stop()
+            started.clear()
+            await db.run_write(_enqueue, "t.never", "n1", {}, False, now)
+            stuck = Worker(db, {"t.never": never})
+            stuck.start()
+            await asyncio.wait_for(started.wait(), 10)
+            await stuck.stop(grace_s=0.2)
+            return await db.run_read(_jobs)
+        finally:
+            await db.dispose()
+
+    jobs = {key: state for key, state, *_ in run(go())}
+    assert finished == ["s1"]
+    assert jobs["s1"] == "done"
+    assert jobs["n1"] == "ready"  # claimed, not finished: it runs again when its lease expires

@@ -12,6 +12,7 @@ Bounded by default; BODEGA_SOAK=1 runs many more, longer examples.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import shutil
@@ -65,6 +66,7 @@ from sync import (
 from sync.http import HttpTransport
 from tests.conftest import _truncate_postgres
 from tests.kit.faults import FAULT_PROFILES, Faults, Network
+from tests.kit.handles import open_handles
 from tests.kit.sync import (
     SyncWorld,
     bins_by_code,
@@ -195,6 +197,10 @@ class ServerMachine(RuleBasedStateMachine):
 
     def stop_server(self) -> None:
         self.http.__exit__(None, None, None)
+        if self.path is not None:
+            # Checked before a restore swaps the file, where a connection left open corrupts it.
+            assert not open_handles(self.path), "the stopped server still holds its database open"
+            assert not multiprocessing.active_children(), "the writer process outlived the server"
 
     def teardown(self) -> None:
         try:
