@@ -454,7 +454,7 @@ def channels_import_orders(file: str, shop: str, platform: str | None) -> None:
     """Import a Seller Center order export (CSV); importing it again changes nothing."""
     from server.intake.cli import import_file
 
-    sys.exit(import_file(file, shop, platform))
+    sys.exit(import_file(file, shop, platform, finish))
 
 
 @channels_group.command("process-inbox")
@@ -463,7 +463,7 @@ def channels_process_inbox(limit: int) -> None:
     """Turn stored web store webhooks into orders (the platforms' hints need their API clients)."""
     from server.intake.cli import process_stored
 
-    sys.exit(process_stored(limit))
+    sys.exit(process_stored(limit, finish))
 
 
 if __name__ == "__main__":

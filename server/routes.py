@@ -33,6 +33,7 @@ from server.sync_api.accept import accept_routes
 from server.sync_api.conflicts import conflict_routes
 from server.sync_api.console import console_routes
 from server.sync_api.console_picks import console_pick_routes
+from server.sync_api.console_put_backs import console_put_back_routes
 from server.sync_api.controllers import sync_routes
 from server.sync_api.count_reviews import count_review_routes
 from server.sync_api.device_state import device_state_routes
@@ -57,7 +58,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += cod_routes + console_routes + conflict_routes
     handlers += courier_routes
     handlers += picking_routes + console_pick_routes
-    handlers += shipping_routes
+    handlers += shipping_routes + console_put_back_routes
     handlers += kpi_routes + audit_routes  # the console's KPIs and audit search
     handlers += erp_routes  # the accounting system's feed
     handlers += report_routes

@@ -42,22 +42,36 @@ from sqlalchemy.engine import Connection
 from server.changes.log import Head, emit, lock_head
 from server.changes.scopes import EXCEPTIONS
 from server.channels.push import mark_due
+from server.cod import actions as cod_actions
 from server.cod.entities import stop_entities
 from server.db.base import utcnow
 from server.db.reactions import install
 from server.db.touched import StockKey, later, take
 from server.erp.outbox import record as record_facts
+from server.exceptions.actions import unregistered
 from server.exceptions.entities import exception_entities
 from server.exceptions.live import announce
 from server.inbound.entities import shipment_entities
 from server.inbound.preorder import shipment_skus
+from server.intake import actions as intake_actions
 from server.inventory.count_tasks import finish_counted
 from server.inventory.ledger import below_reserved
+from server.orders import actions as order_actions
 from server.orders.entities import task_entities
 from server.orders.reallocation import hold_for_shortfall, retry_held
 from server.shipping.put_backs import open_put_backs
+from server.sync_api import actions as sync_actions
 
 REACTOR = "bodega"  # who the history names for a reaction's moves
+
+# Every action that settles an exception, registered (server/exceptions/actions.py `act` looks
+# its name up): each lives in the package that owns its writer, and this module imports them all.
+# Every process that writes imports this module: the app and the CLI for `finish`, and the SQLite
+# writer process when it unpickles `finish` (by name) with each call; a write that acts on an
+# exception runs in one of them, on whichever path (console, phone, an accepted fact).
+ACTION_MODULES = (order_actions, cod_actions, intake_actions, sync_actions)
+_unregistered = unregistered()
+assert not _unregistered, f"exception actions without a function: {sorted(_unregistered)}"
 
 
 @dataclass

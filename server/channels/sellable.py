@@ -37,6 +37,7 @@ from server.catalog.models import BundleComponent, Sku
 from server.channels.models import Listing, ListingStock, Shop, StockRule
 from server.db.base import utcnow
 from server.db.bulk import in_values
+from server.inbound.preorder import incoming_units
 from server.inventory.models import StockBalance, Warehouse
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -96,6 +97,14 @@ def available(conn: Connection, sku_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
         comps = parts.get(bundle, [])
         out[bundle] = min((have.get(c, 0) // max(q, 1) for c, q in comps), default=0)
     return out
+
+
+def preorderable(conn: Connection, sku_ids: Iterable[uuid.UUID], until: date) -> dict[uuid.UUID, int]:
+    """Free units now plus units arriving by `until` (server/inbound/preorder.py), per SKU."""
+    wanted = set(sku_ids)
+    now = available(conn, wanted)
+    coming = incoming_units(conn, wanted, until)
+    return {sku: now.get(sku, 0) + coming.get(sku, 0) for sku in wanted}
 
 
 def targets(
@@ -164,9 +173,6 @@ def _coming(
             windows[rule.preorder_days][listing_id] = sku_id
     if not windows:
         return {}
-    # Imported lazily: server/inbound/preorder.py reads `available` from this module.
-    from server.inbound.preorder import incoming_units
-
     skus = {sku for chosen in windows.values() for sku in chosen.values()}
     bundles = set(
         conn.execute(select(Sku.id).where(in_values(conn, Sku.id, skus), Sku.is_bundle.is_(True))).scalars()

@@ -10,13 +10,20 @@ child by name, like every function sent there).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
 from server.db.touched import begin, take_later
 
-Finish = Callable[[Connection], Any]
+
+class Finish(Protocol):
+    """The reactions: `finish(conn)` ends a transaction; a push, which answers with the change
+    log's head, calls it itself as `finish(conn, actor="sync", log_head=True)`."""
+
+    def __call__(self, conn: Connection, /, *, actor: str = ..., log_head: bool = ...) -> Any: ...
+
+
 _installed: list[Finish] = []
 
 

@@ -1,7 +1,8 @@
 """What each kind of exception is: how serious by default, and what a person can do about it.
 
 Pure data, read by the inbox (the sync entity lists the actions so the phone shows buttons) and
-by the action registry (server/exceptions/actions.py), which holds the functions behind the names.
+by the action registry (server/exceptions/actions.py), which holds the functions behind the names
+(each registered by the package that owns its writer; server/writes.py checks none is missing).
 Every kind can also be dismissed: closed with a note, when the work was done elsewhere.
 """
 

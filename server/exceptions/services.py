@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import BigInteger, Select, String, Text, Uuid, column, func, insert, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
@@ -42,6 +42,17 @@ from server.pagination import Page, PageParams
 
 _SKU = aliased(Sku)
 _WAREHOUSE = aliased(Warehouse)
+# The op behind an exception, from the sync journal (server/sync_api/models.py SyncOp): the one
+# table read here, named, rather than importing the sync package, which stands above this one.
+_OPS = table(
+    "sync_ops",
+    column("op_id", Uuid),
+    column("type", String),
+    column("device_id", Uuid),
+    column("actor", String),
+    column("payload", Text),
+    column("wall", BigInteger),
+)
 
 
 def _select() -> Select[ExceptionRecord, str, str]:  # the codes are None when not set
@@ -202,7 +213,6 @@ async def get_exception(db: Database, exception_id: uuid.UUID) -> ExceptionOut:
 
 def exception_detail(conn: Connection, exception_id: uuid.UUID) -> ExceptionDetailOut:
     from server.db.orm import orm_session
-    from server.sync_api.models import SyncOp
 
     with orm_session(conn) as session:
         row = session.execute(_select().where(ExceptionRecord.id == exception_id)).first()
@@ -218,8 +228,8 @@ def exception_detail(conn: Connection, exception_id: uuid.UUID) -> ExceptionDeta
             op_id = None
         found = (
             conn.execute(
-                select(SyncOp.type, SyncOp.device_id, SyncOp.actor, SyncOp.payload, SyncOp.wall).where(
-                    SyncOp.op_id == op_id
+                select(_OPS.c.type, _OPS.c.device_id, _OPS.c.actor, _OPS.c.payload, _OPS.c.wall).where(
+                    _OPS.c.op_id == op_id
                 )
             ).first()
             if op_id is not None

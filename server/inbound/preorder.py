@@ -1,10 +1,11 @@
-"""What a pre-order may promise: free stock now plus what open shipments bring by a date.
+"""What open shipments bring by a date: the inbound side of what a pre-order may promise.
 
-For the channels (server/channels/sellable.py): a listing whose stock rule (per shop or per
-listing) has `preorder_days` N > 0 shows free units plus `incoming_units(conn, skus, today + N)`,
-i.e. `preorderable`. Bundles are not pre-ordered (their components' dates differ). Every change to
-a shipment is published (server/inbound/entities.py); server/writes.py then marks the pre-order
-listings of `shipment_skus` for a push.
+For the channels (server/channels/sellable.py, which stands above this package): a listing whose
+stock rule (per shop or per listing) has `preorder_days` N > 0 shows free units plus
+`incoming_units(conn, skus, today + N)`, i.e. `preorderable` there. Bundles are not pre-ordered
+(their components' dates differ). Every change to a shipment is published
+(server/inbound/entities.py); server/writes.py then marks the pre-order listings of
+`shipment_skus` for a push.
 
 Only shipments still open count, at their current expected date: a customs hold that moves the
 date past `until` takes the units out of the promise at once.
@@ -19,7 +20,6 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from server.channels.sellable import available
 from server.db.bulk import in_values
 from server.inbound.models import InboundShipment, ShipmentLine
 from server.inventory.models import Warehouse
@@ -44,14 +44,6 @@ def incoming_units(conn: Connection, sku_ids: Iterable[uuid.UUID], until: date) 
         .group_by(ShipmentLine.sku_id)
     ).all()
     return {sku: int(n) for sku, n in rows}
-
-
-def preorderable(conn: Connection, sku_ids: Iterable[uuid.UUID], until: date) -> dict[uuid.UUID, int]:
-    """Free units now plus units arriving by `until`, per SKU."""
-    wanted = set(sku_ids)
-    now = available(conn, wanted)
-    coming = incoming_units(conn, wanted, until)
-    return {sku: now.get(sku, 0) + coming.get(sku, 0) for sku in wanted}
 
 
 def shipment_skus(conn: Connection, shipment_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

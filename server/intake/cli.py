@@ -1,4 +1,7 @@
-"""`bodega channels import-orders FILE --shop CODE`: the CSV import with a progress bar."""
+"""`bodega channels import-orders FILE --shop CODE`: the CSV import with a progress bar.
+
+The command (server/cli.py) hands in the reactions its writes end with (`finish`, from
+server/writes.py, which stands above this package)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ from collections.abc import Callable
 import click
 
 from server.db import Database
+from server.db.reactions import Finish
 from server.errors import BodegaError
 from server.intake.csv_import import COLUMNS, ImportReport, import_orders, with_writer_process
 from server.runtime import settle_garbage_collector
 from server.settings import load_settings
-from server.writes import finish
 
 
 def _count_orders(path: str, platform: str | None) -> int:
@@ -31,7 +34,7 @@ def _count_orders(path: str, platform: str | None) -> int:
         return len({row.get(column or "", "") for row in reader}) if column else 0
 
 
-def import_file(path: str, shop: str, platform: str | None) -> int:
+def import_file(path: str, shop: str, platform: str | None, finish: Finish) -> int:
     total = _count_orders(path, platform)
 
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -69,7 +72,7 @@ def import_file(path: str, shop: str, platform: str | None) -> int:
     return 0
 
 
-def process_stored(limit: int) -> int:
+def process_stored(limit: int, finish: Finish) -> int:
     """Process the stored webhooks that need no platform API (Shopify, WooCommerce) once."""
     from server.intake.inbox import InboxReport, process_inbox
 

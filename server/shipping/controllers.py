@@ -28,7 +28,6 @@ from server.shipping.schemas import (
     PackCheckOut,
     PackIn,
     ParcelOut,
-    PutBackDoneIn,
     PutBackOut,
     ScanIn,
 )
@@ -233,22 +232,6 @@ class PutBackController(Controller):
     ) -> list[PutBackOut]:
         wh = warehouse_filter(request.user, warehouse)
         return await _read(db, services.list_put_backs, wh, status)
-
-    @post(
-        "/{order_id:uuid}/done",
-        opt=STAFF,
-        status_code=200,
-        summary="The cancelled order's units are back on a shelf: staging -> the bin",
-    )
-    async def done(
-        self,
-        request: Request[Principal, Any, Any],
-        db: NamedDependency[Database],
-        order_id: FromPath[uuid.UUID],
-        data: JSONBody[PutBackDoneIn],
-    ) -> list[PutBackOut]:
-        await db.run_write(services.put_back_done, order_id, data.bin, request.user)
-        return await _read(db, services.list_put_backs, None, None)
 
 
 shipping_routes: list[Any] = [ParcelController, DispatchBatchController, PutBackController]

@@ -16,8 +16,8 @@ from server.auth.principal import Principal, check_warehouse
 from server.catalog.models import Sku
 from server.db.base import utcnow
 from server.db.orm import orm_session
-from server.errors import Conflict, FieldError, InvalidInput, NotFound
-from server.inventory.models import Bin, Warehouse
+from server.errors import FieldError, NotFound
+from server.inventory.models import Warehouse
 from server.orders.models import Order, OrderLine
 from server.orders.transitions import Transitions, lock_order
 from server.shipping.handover import close_batch, missing_parcels, open_batch, scan
@@ -32,7 +32,7 @@ from server.shipping.paper import (
     SlipLine,
     boxes_of,
 )
-from server.shipping.put_backs import put_back_left, put_back_units_left
+from server.shipping.put_backs import put_back_units_left
 from server.shipping.refusals import OrderCancelled
 from server.shipping.schemas import (
     BatchIn,
@@ -45,8 +45,6 @@ from server.shipping.schemas import (
     ParcelOut,
     PutBackOut,
 )
-from server.sync_api.console_ops import record_fact
-from sync import STAGING
 
 COURIERS = {
     "": "Bodega rider",
@@ -120,32 +118,6 @@ def scan_by_hand(conn: Connection, batch_id: uuid.UUID, waybill: str, caller: Pr
 def close_by_hand(conn: Connection, batch_id: uuid.UUID, data: CloseIn, caller: Principal) -> list[str]:
     check_warehouse(caller, _batch_warehouse(conn, batch_id), "batch_id")
     return close_batch(conn, batch_id, caller.actor, utcnow(), leave_missing=data.leave_missing)
-
-
-def put_back_done(conn: Connection, order_id: uuid.UUID, bin_code: str, caller: Principal) -> None:
-    """Every unit still to go back is on `bin_code`: the same facts a phone records with
-    `stock.put_back` (one per SKU), judged and written by the same rules and writers."""
-    wh = conn.execute(
-        select(Warehouse.code)
-        .join(PutBack, PutBack.warehouse_id == Warehouse.id)
-        .where(PutBack.order_id == order_id)
-    ).scalar()
-    if wh is None:
-        raise NotFound(f"no put-back for order {order_id}", [FieldError("order_id", "unknown")])
-    check_warehouse(caller, wh, "order_id")
-    open_ = put_back_left(conn, order_id)
-    if open_ is None:
-        raise Conflict("this put-back is already done", [FieldError("status", "done")])
-    left = open_[1]
-    shelf = select(Bin.id).join(Warehouse, Warehouse.id == Bin.warehouse_id)
-    if (
-        bin_code == STAGING
-        or conn.execute(shelf.where(Warehouse.code == wh, Bin.code == bin_code)).first() is None
-    ):
-        raise InvalidInput(f"{bin_code} is not a bin of {wh}", [FieldError("bin", "unknown bin")])
-    for sku, qty in sorted(left.items()):
-        payload = {"wh": wh, "sku": sku, "qty": qty, "bin": bin_code, "order": str(order_id)}
-        record_fact(conn, "stock.put_back@v1", payload, caller.username)
 
 
 # ---- reads (synchronous, run on a reader connection) ----------------------------------------

@@ -29,6 +29,7 @@ from server.db.base import utcnow
 from server.db.bulk import insert_rows
 from server.db.touched import restore, snapshot, touched
 from server.errors import BodegaError
+from server.exceptions.actions import act
 from server.exceptions.raising import exception_row, raise_exceptions
 from server.inbound.phone import receive_from_phone
 from server.inventory.counts import HeldCount, hold_count, note_exception, record_counts
@@ -241,8 +242,6 @@ def _exception_act(
     (server/exceptions/actions.py). What this push judged before is written first, so the
     action's domain writer reads it; the world forgets what it cached, since the action may have
     moved stock, orders or cash behind it. A refused action is rolled back and shown to a person."""
-    from server.exceptions.actions import act
-
     try:
         exception_id = uuid.UUID(e.exception)
     except ValueError:

@@ -31,6 +31,7 @@ from server.changes.log import Head
 from server.clock import MAX_CLOCK_AHEAD_MS
 from server.db.base import utcnow
 from server.db.bulk import in_values, update_rows
+from server.db.reactions import installed
 from server.db.sql import is_sqlite, upsert_rows
 from server.db.touched import restore, snapshot
 from server.db.transient import is_transient
@@ -42,7 +43,6 @@ from server.sync_api.models import SyncDevice
 from server.sync_api.policy import seller_policy
 from server.sync_api.pull import DeviceState
 from server.sync_api.world import DbWorld, Wanted
-from server.writes import finish
 from sync import (
     Decision,
     Flag,
@@ -153,7 +153,11 @@ class _Batch:
             [{"device_id": d, "hwm": h, "updated_at": utcnow()} for d, h in sorted(hwms.items())],
         )
         # The reactions every write ends with (held orders retried where stock arrived, count tasks
-        # completed, the change log): the push answers with the log's head they leave.
+        # completed, the change log): the push answers with the log's head they leave. They are
+        # the ones server/writes.py installed (it stands above this package: it imports the
+        # exception actions registered here).
+        finish = installed()
+        assert finish is not None, "no reactions installed: import server.writes"
         head = finish(self.conn, actor="sync", log_head=True).head
         assert head is not None
         return BatchOutcome(head, outcomes, self.max_hlc)

@@ -280,7 +280,7 @@ def test_preorders_read_incoming_by_date_and_a_hold_takes_units_out(
     from sqlalchemy import select
 
     from server.catalog.models import Sku
-    from server.inbound.preorder import preorderable
+    from server.channels.sellable import preorderable
     from tests.kit.sync import connect
 
     seed(database_url)
