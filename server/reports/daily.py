@@ -27,7 +27,7 @@ from server.kpis.compute import MANILA, Figures, bounds
 from server.kpis.compute import sla as sla_figures
 from server.kpis.models import DAY_MARK, KpiDay
 from server.orders.models import Order, OrderStatusChange
-from server.reports.pdf import SERIES, bars, build
+from server.paper.pdf import SERIES, bars, build
 
 TREND_DAYS = 14
 ALERT_ROWS = 40
