@@ -37,6 +37,7 @@ from server.sync_api.console_put_backs import console_put_back_routes
 from server.sync_api.controllers import sync_routes
 from server.sync_api.count_reviews import count_review_routes
 from server.sync_api.device_state import device_state_routes
+from server.timeline.controllers import timeline_routes
 from server.web import pwa_routes
 
 
@@ -50,7 +51,7 @@ def route_handlers(settings: Settings) -> list[Any]:
     handlers += stock_routes
     handlers += count_task_routes + count_review_routes
     handlers += lookup_routes
-    handlers += order_routes
+    handlers += order_routes + timeline_routes  # an order's timeline gathers every domain's facts
     handlers += exception_routes + accept_routes + alert_routes
     handlers += push_routes
     handlers += sync_routes + device_state_routes

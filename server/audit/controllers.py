@@ -1,4 +1,8 @@
-"""The audit log, searchable: who changed what and when."""
+"""The audit log, searchable: who changed what and when.
+
+The audit package stands low (auth, COD, inventory, channels ... record through server/audit/
+record.py), so its screen takes the route's role shorthand and the business day's bounds from
+below it too (server/roles.py, server/business_day.py), never from auth or the KPIs."""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from server.audit.models import AuditEntry
-from server.auth.principal import MANAGERS
+from server.business_day import bounds
 from server.db import Database
 from server.errors import FieldError, InvalidInput
-from server.kpis.compute import bounds
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
+from server.roles import MANAGERS
 
 
 class AuditOut(msgspec.Struct):

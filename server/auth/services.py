@@ -14,7 +14,7 @@ from functools import cache
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Uuid, column, delete, func, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,7 +30,6 @@ from server.db.base import utcnow
 from server.db.orm import orm_session
 from server.errors import BodegaError, Conflict, FieldError, InvalidInput, NotFound, TooManyAttempts
 from server.pagination import Page, PageParams, fetch_page
-from server.push.subscriptions import forget_devices, forget_user_devices
 from server.settings import Settings
 
 # Same rule as schemas.Username; checked here too because the CLI does not pass through msgspec.
@@ -372,6 +371,25 @@ def add_device(session: Session, user_id: uuid.UUID, name: str) -> tuple[Device,
     return device, token
 
 
+# A revoked device's push subscriptions go in the revocation's own transaction, so a lost phone
+# stops showing alerts at once. Push stands above auth (its routes are guarded by auth), so auth
+# names the one table it deletes from instead of importing the push package; every other change
+# to it is push's own (server/push/subscriptions.py).
+_PUSH_SUBSCRIPTIONS = table("push_subscriptions", column("user_id", Uuid), column("device_id", Uuid))
+
+
+def _forget_devices(conn: Connection, device_ids: list[uuid.UUID]) -> None:
+    if device_ids:
+        conn.execute(delete(_PUSH_SUBSCRIPTIONS).where(_PUSH_SUBSCRIPTIONS.c.device_id.in_(device_ids)))
+
+
+def _forget_user_devices(conn: Connection, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
+    stmt = delete(_PUSH_SUBSCRIPTIONS).where(_PUSH_SUBSCRIPTIONS.c.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(_PUSH_SUBSCRIPTIONS.c.device_id != keep)
+    conn.execute(stmt)
+
+
 def _revoke(session: Session, device_id: uuid.UUID, by: str) -> Device:
     """Revoking twice keeps the first revocation's time and author."""
     session.execute(
@@ -380,7 +398,7 @@ def _revoke(session: Session, device_id: uuid.UUID, by: str) -> Device:
         .values(revoked_at=utcnow(), revoked_by=by[:64])
     )
     # A lost phone must stop showing alerts too: its push subscriptions go in the same transaction.
-    forget_devices(session.connection(), [device_id])
+    _forget_devices(session.connection(), [device_id])
     device = session.get(Device, device_id, populate_existing=True)
     if device is None:
         raise NotFound(f"no device {device_id}")
@@ -410,7 +428,7 @@ def revoke_user_devices(
     if keep is not None:
         stmt = stmt.where(Device.id != keep)
     session.execute(stmt.values(revoked_at=utcnow(), revoked_by=by[:64]))
-    forget_user_devices(session.connection(), user_id, keep)
+    _forget_user_devices(session.connection(), user_id, keep)
 
 
 async def logout(db: Database, caller: Principal) -> None:

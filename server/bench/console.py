@@ -34,6 +34,7 @@ from sqlalchemy import Table, create_engine, text
 from server.auth.passwords import hash_password
 from server.auth.services import add_device, add_user
 from server.bench.harness import backend, fresh_database, running_server, table
+from server.business_day import manila_day
 from server.channels.models import Shop
 from server.cod.models import CashLedgerEntry
 from server.db.bulk import insert_rows
@@ -41,7 +42,6 @@ from server.db.migrate import upgrade
 from server.db.orm import orm_session
 from server.exceptions.models import ExceptionRecord
 from server.inventory.models import Warehouse
-from server.kpis.compute import manila_day
 from server.kpis.rollup import recent_days, roll_up
 from server.orders.models import Order, OrderStatusChange
 from server.shipping.models import Parcel

@@ -21,7 +21,7 @@ from server.db.base import utcnow
 from server.db.bulk import in_values, insert_rows, upsert_rows
 from server.db.sql import is_sqlite
 from server.db.touched import touched
-from server.erp.facts import note_fact, order_key
+from server.facts import note_fact, order_key
 
 HOLDER = 64
 # collected (R10), remitted/received (R12); the rest settle a conflict or a remittance: refunded

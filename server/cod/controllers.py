@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from server.auth.models import User
 from server.auth.principal import MANAGERS, Principal
+from server.business_day import bounds
 from server.cod.cash import held_collections
 from server.cod.kpis import (
     CollectionRate,
@@ -41,7 +42,6 @@ from server.cod.slip import CHART_DAYS, MANILA, DayCash, remittance_slip
 from server.db import Database
 from server.db.base import utcnow
 from server.errors import BodegaError, FieldError, InvalidInput, NotFound
-from server.kpis.compute import bounds
 from server.orders.models import Order
 from sync import FailureReason
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
@@ -317,35 +318,24 @@ def _receivable(holder: str, items: list[tuple[int, datetime]], now: datetime) -
     return Receivable(holder, sum(a for a, _ in items), len(items), oldest, ageing)
 
 
+# What each courier owes: courier code -> (centavos, when delivered) per parcel, oldest first.
+CourierOwed = Callable[[Connection], dict[str, list[tuple[int, datetime]]]]
+_courier_owed: list[CourierOwed] = []
+
+
+def reads_courier_owed(read: CourierOwed) -> CourierOwed:
+    """Install the reading of what couriers owe. It is read from the couriers' own reports, and
+    the couriers' package stands above this one (it records attempts through server/cod/), so it
+    hands its reading here when imported (server/couriers/receivables.py, with its routes)."""
+    _courier_owed[:] = [read]
+    return read
+
+
 def receivables(conn: Connection, now: datetime) -> Receivables:
     """COD delivered and not remitted: by courier (from its reports) and by rider (cash in hand)."""
-    # Read here, not imported at the top: the couriers' domain sits above this one (it records
-    # attempts through server/cod/); only its tables are read.
-    from server.couriers.models import Courier, CourierParcel, RemittanceRow
-
-    remitted = (
-        select(RemittanceRow.id)
-        .where(
-            RemittanceRow.courier_id == CourierParcel.courier_id,
-            RemittanceRow.waybill == CourierParcel.waybill,
-        )
-        .exists()
-    )
-    by_courier: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
-    for code, cod, delivered_at in conn.execute(
-        select(Courier.code, Order.cod_amount, CourierParcel.delivered_at)
-        .join(CourierParcel, CourierParcel.courier_id == Courier.id)
-        .join(Order, Order.id == CourierParcel.order_id)
-        .where(
-            CourierParcel.status == "delivered",
-            CourierParcel.delivered_at.is_not(None),
-            Order.cod_amount > 0,
-            ~remitted,
-        )
-        .order_by(Courier.code, CourierParcel.delivered_at)
-    ).all():
-        if delivered_at is not None:
-            by_courier[code].append((int(cod), delivered_at))
+    if not _courier_owed:
+        raise RuntimeError("no reading of what couriers owe: server.couriers.receivables was not imported")
+    by_courier = _courier_owed[0](conn)
     couriers = [_receivable(code, items, now) for code, items in sorted(by_courier.items())]
     riders: list[Receivable] = []
     stmt = (

@@ -1,6 +1,6 @@
 """What the cash-on-delivery side knows of one order: its delivery attempts, the proofs the rider
 sent (photo, signature) and the cash entries naming it. Read-only; the console's order timeline
-(server/orders/timeline.py) shows these next to the order's other facts."""
+(server/timeline/order.py) shows these next to the order's other facts."""
 
 from __future__ import annotations
 

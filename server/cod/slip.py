@@ -1,4 +1,4 @@
-"""The printable remittance slip (PDF, reportlab, on the reports' shared page, server/reports/pdf.py):
+"""The printable remittance slip (PDF, reportlab, on the shared page, server/paper/pdf.py):
 what the rider handed in, to whom, counted how, which stops it paid, and a chart of the rider's cash
 collected and remitted by day, for the cashier and the accountant. Drawing is CPU work: callers run
 it off the event loop."""
@@ -14,7 +14,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from server.reports.pdf import bars, build, money
+from server.paper.pdf import bars, build, money
 
 MANILA = timezone(timedelta(hours=8), "Asia/Manila")
 CHART_DAYS = 7  # the rider's last week, ending on the slip's day

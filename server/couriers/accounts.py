@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, Uuid, column, select, table, update
 from sqlalchemy.engine import Connection
 
 from server.couriers.fees import Cycle, FeeRule
@@ -22,7 +22,11 @@ from server.db.bulk import in_values, insert_rows
 from server.db.orm import orm_session
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.orders.models import Order
-from server.shipping.models import Parcel
+
+# The shipping parcel (made when the label is printed) is the source of truth for an order's
+# waybill and carrier: a courier parcel only refers to it. Shipping stands on a floor above the
+# couriers', so this read names the one table instead of importing the shipping package.
+_PARCELS = table("parcels", column("order_id", Uuid), column("waybill", String), column("courier", String))
 
 # What a courier's status word can mean to us; "ignore" marks words with no lifecycle meaning
 # (in transit, at the hub) once a person has said so.
@@ -138,13 +142,12 @@ def attach_waybills(conn: Connection, courier: CourierTerms, parcels: Sequence[H
             )
         ).all()
     )
-    # The shipping parcel (server/shipping/models.py Parcel, made when the label is printed) is
-    # the source of truth for an order's waybill and carrier: a courier parcel only refers to it.
+    # The shipping parcel (`_PARCELS`) carries the order's waybill and carrier.
     labels = {
         o: (w, c)
         for o, w, c in conn.execute(
-            select(Parcel.order_id, Parcel.waybill, Parcel.courier).where(
-                in_values(conn, Parcel.order_id, orders)
+            select(_PARCELS.c.order_id, _PARCELS.c.waybill, _PARCELS.c.courier).where(
+                in_values(conn, _PARCELS.c.order_id, orders)
             )
         )
     }

@@ -16,6 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter
 from sqlalchemy.engine import Connection
 
+import server.couriers.receivables  # noqa: F401  # pyright: ignore[reportUnusedImport]  (hands COD its reading)
 from server.auth.principal import ADMIN, MANAGERS, PUBLIC, Principal
 from server.couriers import accounts, services, statuses
 from server.couriers.accounts import CourierTerms, Handed, load_courier

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from server.couriers.schemas import BatchOut, FindingOut, RejectOut
-from server.reports.pdf import money
+from server.paper.pdf import money
 
 MANILA = ZoneInfo("Asia/Manila")
 
@@ -80,7 +80,7 @@ def _charts(batch: BatchOut, findings: Sequence[FindingOut]) -> Any:
     from reportlab.lib.units import mm
     from reportlab.platypus import Table
 
-    from server.reports.pdf import bars
+    from server.paper.pdf import bars
 
     def pesos(v: float) -> str:
         return f"{v:,.2f}"
@@ -118,7 +118,7 @@ def render_pdf(batch: BatchOut, findings: Sequence[FindingOut], rejects: Sequenc
     from reportlab.lib.units import mm
     from reportlab.platypus import LongTable, Paragraph, Spacer, Table, TableStyle
 
-    from server.reports.pdf import build
+    from server.paper.pdf import build
 
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)

@@ -20,9 +20,9 @@ from server.auth.principal import ADMIN, MANAGERS, Principal
 from server.db import Database
 from server.db.base import utcnow
 from server.erp.deliver import ask_delivery, event_json
-from server.erp.facts import TYPES, EventType
 from server.erp.models import ErpDelivery, ErpEndpoint, ErpEvent
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.facts import TYPES, EventType
 from server.pagination import PAGINATION, Page, PageParams
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]

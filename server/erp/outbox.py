@@ -1,12 +1,13 @@
 """The outbox: business facts for the accounting system (ERP), recorded in the same transaction as
 the fact itself, so a committed fact always has its event and a rolled-back one never does.
 
-The domains' writers note a fact (`note_fact`, into the transaction's Touched note) where they
-write it: the order history (server/orders/transitions.py: created, status changes, shipped,
-delivered, returned, cancelled), a new version of an order (server/orders/ingest.py), the cash
-ledger (server/cod/cash.py: collected, remitted ...) and the stock ledger (server/inventory/
-ledger.py: moved). `record` runs last in the reactions (server/writes.py), takes sequence numbers
-under the single `erp_head` row's lock (held to commit: commit order), and inserts the events.
+The domains' writers note a fact (`note_fact`, server/facts.py, into the transaction's Touched
+note) where they write it: the order history (server/orders/transitions.py: created, status
+changes, shipped, delivered, returned, cancelled), a new version of an order (server/orders/
+ingest.py), the cash ledger (server/cod/cash.py: collected, remitted ...) and the stock ledger
+(server/inventory/ledger.py: moved). `record` runs last in the reactions (server/writes.py),
+takes sequence numbers under the single `erp_head` row's lock (held to commit: commit order), and
+inserts the events.
 Delivery to webhooks is server/erp/deliver.py; pull is GET /api/v1/events."""
 
 from __future__ import annotations

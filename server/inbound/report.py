@@ -69,7 +69,7 @@ def render_pdf(shipments: Sequence[ShipmentOut]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import LongTable, Paragraph, Spacer, TableStyle
 
-    from server.reports.pdf import build, money
+    from server.paper.pdf import build, money
 
     styles = getSampleStyleSheet()
     grid = TableStyle(

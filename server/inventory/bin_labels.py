@@ -1,6 +1,6 @@
 """Printable bin labels: an A4 sheet of stickers, each the bin's code in large type over its Code128
 barcode (what the phone's scanner reads when putting away, picking and counting), drawn the way the
-parcel labels draw theirs (server/shipping/paper.py). Pure: plain data in, PDF bytes out; the route
+parcel labels draw theirs (server/paper/codes.py). Pure: plain data in, PDF bytes out; the route
 renders it in a worker thread."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from server.shipping.paper import draw_code128
+from server.paper.codes import draw_code128
 
 COLUMNS, ROWS = 3, 8  # 24 stickers of 70 x 37 mm: the common A4 label sheet
 MAX_BINS = 2400  # 100 sheets; more is a filter away

@@ -30,7 +30,7 @@ from server.db.bulk import (
     uuid_order,
 )
 from server.db.touched import touched
-from server.erp.facts import note_fact
+from server.facts import note_fact
 from server.inventory.models import BinBalance, BinCount, Reservation, StockBalance, StockMovement
 
 Key = tuple[uuid.UUID, uuid.UUID]  # (sku_id, warehouse_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from server.auth.models import User
+from server.business_day import bounds, manila_day
 from server.cod.cash import held_collections
 from server.cod.models import CashBalance, CashLedgerEntry
 from server.db.bulk import in_values
@@ -25,7 +26,6 @@ from server.exceptions.models import ExceptionRecord
 from server.inventory.models import Bin, BinCount, StockMovement, Warehouse
 from server.orders.models import Order, OrderStatusChange
 
-MANILA = timezone(timedelta(hours=8), "Asia/Manila")
 NONE = "none"
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
@@ -33,16 +33,6 @@ HOUR_S = 3_600.0
 Key = tuple[str, str, str]  # (kpi, channel, warehouse code)
 WarehouseOf = Callable[[uuid.UUID | None], str]
 Figures = dict[Key, list[float]]  # -> [numerator, denominator]
-
-
-def bounds(day: date) -> tuple[datetime, datetime]:
-    """[first instant of the Manila day, first instant of the next) as UTC."""
-    lo = datetime.combine(day, time(), MANILA).astimezone(UTC)
-    return lo, lo + timedelta(days=1)
-
-
-def manila_day(at: datetime) -> date:
-    return at.astimezone(MANILA).date()
 
 
 def warehouse_codes(conn: Connection) -> dict[uuid.UUID, str]:

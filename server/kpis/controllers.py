@@ -9,10 +9,10 @@ from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
 from server.auth.principal import MANAGERS
+from server.business_day import manila_day
 from server.channels.schemas import Channel
 from server.db import Database
 from server.db.base import utcnow
-from server.kpis.compute import manila_day
 from server.kpis.service import MAX_DAYS, By, KpiDefinition, KpiReport, as_csv, definitions, kpi_report
 from server.pagination import TextFilter
 

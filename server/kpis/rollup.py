@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from server.business_day import manila_day
 from server.db.bulk import insert_rows
-from server.kpis.compute import day_figures, manila_day, warehouse_codes
+from server.kpis.compute import day_figures, warehouse_codes
 from server.kpis.models import DAY_MARK, KpiDay
 
 REFRESH_DAYS = 35

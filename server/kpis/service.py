@@ -14,7 +14,8 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from server.kpis.compute import day_figures, manila_day, rider_cash_figures, warehouse_codes
+from server.business_day import manila_day
+from server.kpis.compute import day_figures, rider_cash_figures, warehouse_codes
 from server.kpis.definitions import KPIS
 from server.kpis.models import DAY_MARK, KpiDay
 

@@ -27,7 +27,6 @@ from server.orders.schemas import (
     PaymentMethod,
     StatusChangeIn,
 )
-from server.orders.timeline import TimelineOut, order_timeline
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
 
 INGEST = {"roles": ("admin",), "keep_rejected": "orders"}
@@ -189,16 +188,6 @@ class OrderController(Controller):
         self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID, page: PageParams
     ) -> Page[HistoryEntryOut]:
         return await services.order_history(db, order_id, request.user, page)
-
-    @get(
-        "/{order_id:uuid}/timeline",
-        opt=MANAGERS,
-        summary="An order's whole story: history, stock, parcel, attempts, proofs, cash, exceptions",
-    )
-    async def get_timeline(
-        self, request: Request[Principal, Any, Any], db: Database, order_id: uuid.UUID
-    ) -> TimelineOut:
-        return await order_timeline(db, order_id, request.user)
 
     @post("/{order_id:uuid}/status", opt=STAFF, summary="Move an order to another status")
     async def set_status(

@@ -24,9 +24,9 @@ from sqlalchemy.engine import Connection
 
 from server.db.base import new_id, utcnow
 from server.db.bulk import sqlite_time, to_uuid
-from server.erp.facts import note_fact, order_key
 from server.errors import BodegaError
 from server.exceptions.raising import exception_row
+from server.facts import note_fact, order_key
 from server.inventory.ledger import Key
 from server.inventory.models import Reservation
 from server.orders.allocator import Allocator, availability, load_warehouses

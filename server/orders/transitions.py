@@ -29,8 +29,8 @@ from sqlalchemy.engine import Connection
 from server.db.base import utcnow
 from server.db.bulk import in_values, insert_rows, update_rows, uuid_order
 from server.db.touched import touched
-from server.erp.facts import note_fact, order_key, status_event
 from server.errors import FieldError, IllegalTransition, NotFound
+from server.facts import note_fact, order_key, status_event
 from server.inventory.ledger import Key, Movement, close_reservations, post_movements
 from server.inventory.models import Reservation
 from server.orders.lifecycle import HOLDS_STOCK, TRANSITIONS, check_transition

@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from server.orders.ship_by import MANILA
-from server.reports.pdf import build
+from server.paper.pdf import build
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,15 @@
 
 A browser that subscribes again (a new key, or the same endpoint after a new login) replaces its
 row: the endpoint is the browser's identity at its push service. A revoked device's subscriptions
-are deleted by the revocation itself (server/auth/services.py calls `forget_devices`), and the
-sender also skips a device revoked meanwhile, so a lost phone stops showing alerts at once.
+are deleted by the revocation itself, in its transaction (server/auth/services.py, which names
+this one table: auth stands below push), and the sender also skips a device revoked meanwhile, so
+a lost phone stops showing alerts at once.
 """
 
 from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, select, update
@@ -101,20 +101,6 @@ def unsubscribe(conn: Connection, user_id: uuid.UUID, subscription_id: uuid.UUID
         raise NotFound(
             f"you have no push subscription {subscription_id}", [FieldError("subscription_id", "unknown")]
         )
-
-
-def forget_devices(conn: Connection, device_ids: Iterable[uuid.UUID]) -> None:
-    """A revoked device's subscriptions go with it (called by the revocation's own transaction)."""
-    ids = list(device_ids)
-    if ids:
-        conn.execute(delete(PushSubscription).where(PushSubscription.device_id.in_(ids)))
-
-
-def forget_user_devices(conn: Connection, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
-    stmt = delete(PushSubscription).where(PushSubscription.user_id == user_id)
-    if keep is not None:
-        stmt = stmt.where(PushSubscription.device_id != keep)
-    conn.execute(stmt)
 
 
 def gone(conn: Connection, subscription_ids: list[uuid.UUID]) -> int:

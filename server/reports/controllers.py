@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from server.auth.principal import MANAGERS
+from server.business_day import bounds, manila_day
 from server.db import Database
 from server.db.base import utcnow
 from server.errors import FieldError, InvalidInput, NotFound
-from server.kpis.compute import bounds, manila_day
 from server.kpis.controllers import FromDate, ToDate, period
 from server.pagination import PAGINATION, Page, PageParams, TextFilter
 from server.reports import exports

@@ -20,14 +20,15 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from server.business_day import MANILA, bounds
 from server.catalog.models import Sku
 from server.exceptions.models import ExceptionRecord
 from server.inventory.models import StockBalance, Warehouse
-from server.kpis.compute import MANILA, Figures, bounds
+from server.kpis.compute import Figures
 from server.kpis.compute import sla as sla_figures
 from server.kpis.models import DAY_MARK, KpiDay
 from server.orders.models import Order, OrderStatusChange
-from server.reports.pdf import SERIES, bars, build
+from server.paper.pdf import SERIES, bars, build
 
 TREND_DAYS = 14
 ALERT_ROWS = 40

@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from server.auth.models import User
+from server.business_day import MANILA
 from server.catalog.models import Sku
 from server.cod.cash import held_collections
 from server.cod.models import CashBalance, CashLedgerEntry
 from server.db.bulk import in_values
 from server.inbound.views import landed_unit_costs
 from server.inventory.models import Bin, StockBalance, StockMovement, Warehouse
-from server.kpis.compute import MANILA
 from server.orders.models import Order, OrderLine
 
 MAX_ROWS = 1_000_000  # one export's ceiling: a longer period is asked for in parts

@@ -11,9 +11,9 @@ import anyio
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
+from server.business_day import MANILA, manila_day
 from server.db import Database
 from server.jobs import ClaimedJob, JobContext, enqueue, register
-from server.kpis.compute import MANILA, manila_day
 from server.kpis.rollup import EVERY_S, roll_due
 from server.kpis.rollup import JOB as ROLLUP
 from server.reports.daily import daily_data, render_daily

@@ -14,16 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reportlab import rl_config
-from reportlab.graphics.barcode import qrencoder
-from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-# Compressed page streams are written as binary, not also ASCII85-encoded: reportlab's pure-Python
-# ASCII85 (its C accelerator is not installed) was a third of a label's time, for a bigger file.
-rl_config.useA85 = 0
+from server.paper.codes import draw_code128, draw_qr
 
 MANILA = ZoneInfo("Asia/Manila")
 LABEL = (4 * inch, 6 * inch)
@@ -108,67 +103,6 @@ class ManifestData:
     parcels: Sequence[ManifestParcel] = field(default_factory=tuple[ManifestParcel, ...])
 
 
-def _draw_code128(c: Canvas, value: str, centre_x: float, y: float, height: float, bar: float) -> None:
-    """A Code128 barcode centred on `centre_x`, as one literal path of its bars (in modules).
-
-    reportlab encodes it (Code128's `decomposed`: lower-case letters are spaces, upper-case bars,
-    their width in modules by the letter); drawing each bar as a rectangle of its own formats
-    every coordinate through the slow pure-Python number formatter."""
-    code = Code128(value, barHeight=height, barWidth=bar, humanReadable=False, quiet=False)
-    code.validate()  # type: ignore[no-untyped-call]
-    code.encode()  # type: ignore[no-untyped-call]
-    code.decompose()  # type: ignore[no-untyped-call]
-    modules: list[tuple[int, int]] = []
-    left = 0
-    for ch in str(code.decomposed):
-        if "a" <= ch <= "z":
-            left += ord(ch) - ord("a") + 1
-        elif "A" <= ch <= "Z":
-            width = ord(ch) - ord("A") + 1
-            modules.append((left, width))
-            left += width
-    x = centre_x - left * bar / 2
-    ops = [f"q {bar:.4f} 0 0 {height:.4f} {x:.4f} {y:.4f} cm"]
-    ops += [f"{start} 0 {width} 1 re" for start, width in modules]
-    ops.append("f Q")
-    c.addLiteral("\n".join(ops))
-
-
-# Other printed sheets (the warehouse's bin labels) draw their barcodes the same way.
-draw_code128 = _draw_code128
-
-
-def _draw_qr(c: Canvas, value: str, x: float, y: float, size: float) -> None:
-    """A QR code drawn straight onto the page as one path of dark runs.
-
-    reportlab's QR widget builds a shape per module and tries all eight mask patterns to pick the
-    prettiest; that is most of a label's time. Any mask is valid (scanners read them all), so one
-    fixed mask is used, and each row's runs of dark modules become one rectangle."""
-    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    code.addData(value)
-    code.version = code.calculate_version()
-    code.makeImpl(False, 0)
-    n = code.getModuleCount()
-    quiet = 2
-    cell = size / (n + 2 * quiet)
-    # In module units (one unit = one module, origin at the code's top-left corner going down), so
-    # the rectangles are small integers; written as one literal path (reportlab's own path object
-    # formats every number through a slow pure-Python routine when its C accelerator is absent).
-    ops = [f"q {cell:.4f} 0 0 {-cell:.4f} {x + quiet * cell:.4f} {y + size - quiet * cell:.4f} cm"]
-    for r, row in enumerate(code.modules):
-        col = 0
-        while col < n:
-            if row[col]:
-                start = col
-                while col < n and row[col]:
-                    col += 1
-                ops.append(f"{start} {r} {col - start} 1 re")
-            else:
-                col += 1
-    ops.append("f Q")
-    c.addLiteral("\n".join(ops))
-
-
 def _label_page(c: Canvas, d: LabelData) -> None:
     w, h = LABEL
     m = 0.15 * inch
@@ -180,7 +114,7 @@ def _label_page(c: Canvas, d: LabelData) -> None:
     c.setFont("Helvetica", 10)
     c.drawRightString(w - m - 6, h - m - 20, f"Box {d.box}/{d.boxes}")
     # The waybill barcode (Code128), wide and with quiet zones, and its number under it.
-    _draw_code128(c, d.waybill, w / 2, h - m - 30 - 0.9 * inch - 6, 0.9 * inch, 1.35)
+    draw_code128(c, d.waybill, w / 2, h - m - 30 - 0.9 * inch - 6, 0.9 * inch, 1.35)
     c.setFont("Helvetica-Bold", 16)
     c.drawCentredString(w / 2, h - m - 30 - 0.9 * inch - 24, d.waybill)
     c.line(m, h - 2.05 * inch, w - m, h - 2.05 * inch)
@@ -200,7 +134,7 @@ def _label_page(c: Canvas, d: LabelData) -> None:
     # COD amount in large type (or PREPAID), beside the QR code.
     qr_size = 1.25 * inch
     qy = m + 0.85 * inch
-    _draw_qr(c, d.waybill, w - m - qr_size - 4, qy, qr_size)
+    draw_qr(c, d.waybill, w - m - qr_size - 4, qy, qr_size)
     if d.cod > 0:
         c.setFont("Helvetica-Bold", 13)
         c.drawString(m + 6, qy + qr_size - 8, "COLLECT (COD)")

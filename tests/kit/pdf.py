@@ -1,5 +1,5 @@
 """Reading Bodega's PDFs back (pypdf): all the text, and the value labels of the bar charts, which
-server/reports/pdf.py alone writes at VALUE_SIZE points, in the order the bars are drawn (series
+server/paper/pdf.py alone writes at VALUE_SIZE points, in the order the bars are drawn (series
 by series, each in category order)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from server.reports.pdf import VALUE_SIZE
+from server.paper.pdf import VALUE_SIZE
 
 
 def pdf_text(content: bytes) -> str:

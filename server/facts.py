@@ -1,5 +1,7 @@
-"""Noting a business fact for the ERP feed, where a writer writes it (light: the ledgers import
-this; the outbox that records the notes at the end of the transaction is server/erp/outbox.py)."""
+"""Noting a business fact for the ERP feed, where a writer writes it: the order history, a new
+version of an order, the cash ledger and the stock ledger import this. It stands below them all,
+and below the ERP package, whose outbox (server/erp/outbox.py) records the notes at the end of the
+transaction and reads the orders, SKUs and warehouses to name them; the note itself knows none."""
 
 from __future__ import annotations
 
