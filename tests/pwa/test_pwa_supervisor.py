@@ -137,34 +137,9 @@ def test_pushed_tapped_offline_and_settled_once(site: pwa.Site, browser: Any, re
 
         # The network is gone. The push service delivers what it received (CDP, as the browser would).
         site.stop()
-        cdp = context.new_cdp_session(page)
-        registrations: list[dict[str, Any]] = []
-
-        def seen(event: dict[str, Any]) -> None:
-            registrations.extend(event["registrations"])
-
-        cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
-        cdp.send("ServiceWorker.enable")
-        for _ in range(100):
-            if registrations:
-                break
-            page.wait_for_timeout(50)
-        assert registrations, "no service worker registration seen over CDP"
-        cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {
-                "origin": site.url,
-                "registrationId": registrations[0]["registrationId"],
-                "data": json.dumps(message),
-            },
-        )
+        _push_to_worker(context, page, site, message)
         worker = context.service_workers[0]
-        shown: list[dict[str, Any]] = []
-        for _ in range(100):
-            shown = worker.evaluate(NOTIFICATIONS)
-            if shown:
-                break
-            page.wait_for_timeout(50)
+        shown = _notifications_when(worker, page, bool)
         assert shown == [
             {"title": message["title"], "body": message["body"], "tag": message["tag"], "url": message["url"]}
         ]
