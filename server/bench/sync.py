@@ -63,6 +63,7 @@ from sync.simulator import Stop, Work, mixed_ops, rider_ops, warehouse_op
 PUSH_OPS = 10_000
 BATCH = 1_000
 PAGE = 5_000
+PULLS = 5  # fresh phones pulling one after another; the figure is their median
 RIDERS = 400
 STAFF = 100
 STOPS_PER_RIDER = 5
@@ -87,7 +88,7 @@ class Phone:
 class World:
     pusher: Phone
     setup: Phone
-    puller: Phone
+    pullers: list[Phone]  # fresh phones: each pulls the whole scope once
     idle: Phone
     crowd: list[Phone]
 
@@ -188,7 +189,7 @@ def _seed(conn: Connection) -> World:
     pusher.work = Work("VAL", val_bins, codes)
     _run(conn, pusher, _orders(conn, shop, val, 4_000, 0))
     setup = _user(conn, "setup", "warehouse", val)
-    puller = _user(conn, "puller", "warehouse", val)
+    pullers = [_user(conn, f"puller{n}", "warehouse", val) for n in range(PULLS)]
     idle = _user(conn, "idle", "warehouse", val)
     crowd: list[Phone] = []
     start = 10_000
@@ -201,7 +202,7 @@ def _seed(conn: Connection) -> World:
         staff = _user(conn, f"staff{n:03d}", "warehouse", ceb)
         staff.work = Work("CEB", ceb_bins, codes[:100])
         crowd.append(staff)
-    return World(pusher, setup, puller, idle, crowd)
+    return World(pusher, setup, pullers, idle, crowd)
 
 
 def _headers(phone: Phone) -> dict[str, str]:
@@ -267,7 +268,25 @@ def bench_push(http: httpx.Client, world: World) -> dict[str, Any]:
 
 
 def bench_pull(http: httpx.Client, world: World) -> tuple[dict[str, Any], str]:
-    headers = _headers(world.puller)
+    """Fresh phones pull the whole scope one after another; the figure is their median.
+
+    One pull takes a few tens of milliseconds, so one write queued ahead of the first page's
+    (the phone's scopes are remembered on its first pull) moves a single pull's rate by half
+    or more; the median of several is what a fresh phone sees.
+    """
+    rates: list[float] = []
+    cursor = ""
+    for phone in world.pullers:
+        figures, cursor = _pull_everything(http, phone)
+        rates.append(figures["pull_changes_per_s"])
+    figures["pull_changes_per_s"] = round(statistics.median(rates), 1)
+    figures["pull_fresh_phone_rates"] = rates  # each phone's, in pull order
+    figures["pull_fresh_phones"] = len(rates)
+    return figures, cursor
+
+
+def _pull_everything(http: httpx.Client, phone: Phone) -> tuple[dict[str, Any], str]:
+    headers = _headers(phone)
     cursor: str | None = None
     changes = pages = 0
     down = 0
@@ -284,6 +303,7 @@ def bench_pull(http: httpx.Client, world: World) -> tuple[dict[str, Any], str]:
         if not page.more:
             break
     elapsed = time.perf_counter() - started
+    assert cursor is not None
     figures = {
         "pull_changes_per_s": round(changes / elapsed, 1),
         "pull_changes": changes,
@@ -295,7 +315,7 @@ def bench_pull(http: httpx.Client, world: World) -> tuple[dict[str, Any], str]:
 
 def bench_noop(http: httpx.Client, world: World, cursor: str) -> dict[str, Any]:
     up = encode(SyncRequest(v=1, cur=cursor), "msgpack")
-    response = http.post("/sync/v1/sync", content=up, headers=_headers(world.puller))
+    response = http.post("/sync/v1/sync", content=up, headers=_headers(world.pullers[-1]))
     assert response.status_code == 200, response.text
     answer = decode(response.content, SyncResponse, "msgpack")
     assert not answer.ch and not answer.more
@@ -514,6 +534,7 @@ def main(
         "server_processes": workers,
         "sqlite_writer_process": backend(url) == "sqlite",
     }
+    pull_rates = figures["pull_fresh_phone_rates"]
     print(
         table(
             [
@@ -524,7 +545,16 @@ def main(
                     ">= 20,000",
                 ),
                 ("push bytes per op, up + down", f"{figures['push_bytes_per_op']}", "<= 100"),
-                ("pull, fresh phone (changes/s)", f"{figures['pull_changes_per_s']:,.0f}", ">= 50,000"),
+                (
+                    f"pull, fresh phone (changes/s, median of {figures['pull_fresh_phones']})",
+                    f"{figures['pull_changes_per_s']:,.0f}",
+                    ">= 50,000",
+                ),
+                (
+                    "  lowest - highest",
+                    f"{min(pull_rates):,.0f} - {max(pull_rates):,.0f}",
+                    "",
+                ),
                 (
                     "  changes pulled / pages",
                     f"{figures['pull_changes']:,} / {figures['pull_pages']}",
