@@ -3,7 +3,8 @@
 Litestar documents a handler's success response and a generic 400 as `application/json`. Every
 Bodega error is Problem Details (`application/problem+json`, server/errors.py) with a status the
 route can really give: this module rewrites each operation's error responses to the statuses it
-can answer, all with the Problem schema. It runs once, on the built document, at start-up.
+can answer, all with the Problem schema. It runs once, on the built document, before the
+documentation's first request is answered.
 
 Money in the JSON API is one strict format: a string of ASCII digits with up to two decimals
 ("349", "349.5", "349.00"), never a JSON number (floats are not money) nor full-width digits.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPI,
@@ -108,8 +109,15 @@ def _document_money(openapi: OpenAPI) -> None:
                         option.description = 'Pesos as a string: ASCII digits, up to 2 decimals ("349.00")'
 
 
+def document_once(request: Request[Any, Any, Any]) -> None:
+    """The documentation router's before_request: rewrite the document before it is first served."""
+    if not request.app.state.get("errors_documented"):
+        document_errors(request.app)
+        request.app.state.errors_documented = True
+
+
 def document_errors(app: Litestar) -> None:
-    """Rewrite the built document's error responses in place (on start-up, before it is served)."""
+    """Rewrite the built document's error responses in place (once, before it is served)."""
     openapi: OpenAPI = app.openapi_schema
     openapi.components.schemas["Problem"] = _problem_schema()
     problem = Reference(ref="#/components/schemas/Problem")
