@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { record } from "../engine.js";
 import { html } from "../html.js";
 import { findSku, hasCatalog, version, warehouseCodes } from "../reference.js";
 import { api, chooseWarehouse, session } from "../session.js";
@@ -77,4 +78,28 @@ export function skuOrTyped(code, { sure = false, ask }) {
     });
   }
   return null;
+}
+
+/** Save one op for the line `id` on the phone, once: a double tap or a second scan while the first
+ * is still being written records nothing more. If saving fails, the next tap may try again. */
+export async function recordOnce(recorded, id, type, payload) {
+  if (recorded.current === id) return false;
+  recorded.current = id;
+  try {
+    await record(type, payload);
+  } catch (exc) {
+    recorded.current = null;
+    throw exc;
+  }
+  return true;
+}
+
+/** A question or a warning over a scanning screen: "yes" runs `prompt.confirm`, the other closes it. */
+export function Prompt({ prompt, onClose, no = "Hindi, ayusin" }) {
+  if (!prompt) return null;
+  return html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
+    <p>${prompt.text}</p>
+    ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>${prompt.yes ?? "Oo, gamitin"}</button>`}
+    <button class="btn" data-testid="prompt-dismiss" onClick=${onClose}>${prompt.confirm ? no : "Sige"}</button>
+  </${Message}>`;
 }

@@ -4,14 +4,14 @@
 // item by item. The move in progress is a draft, so a reload finds it where it was.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadDraft, opsVersion, record, recordedSince, saveDraft, unsyncedReceipts } from "../engine.js";
+import { loadDraft, opsVersion, recordedSince, saveDraft, unsyncedReceipts } from "../engine.js";
 import { findBin, findSku, knowsAllBins, skuName, stockIn, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { STOCK_PUT_AWAY, stockPutAway } from "../sync/ops.js";
 import { opId, opPayload } from "../sync/protocol.js";
 import { Message, Screen, startOfManilaDay } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { currentWarehouse, NeedsData, skuOrTyped, WarehouseLine } from "./common.js";
+import { currentWarehouse, NeedsData, Prompt, recordOnce, skuOrTyped, WarehouseLine } from "./common.js";
 import { QtyInput } from "./qty.js";
 
 const START = { step: "from", from: "", sku: null, qty: 1, there: null, id: "" };
@@ -132,13 +132,7 @@ export function PutAway() {
       bad();
       return setPrompt({ kind: "bad", title: "Hindi ma-save", text: "Tingnan ang bilang at ang mga bin, at subukan ulit." });
     }
-    recorded.current = move.id;
-    try {
-      await record(STOCK_PUT_AWAY, payload);
-    } catch (exc) {
-      recorded.current = null;
-      throw exc;
-    }
+    if (!(await recordOnce(recorded, move.id, STOCK_PUT_AWAY, payload))) return;
     good();
     setPrompt(null);
     setSaved(`${payload.qty} × ${move.sku.name}: ${payload.from_bin} → ${payload.to_bin}`);
@@ -157,12 +151,7 @@ export function PutAway() {
       <button class="btn btn-link" data-testid="change-from" onClick=${() => update(START)}>Palitan</button>
     </div>`}
     ${saved && html`<${Message} kind="good" testid="saved">Na-save sa phone ✓ ${saved}</${Message}>`}
-    ${prompt &&
-    html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
-      <p>${prompt.text}</p>
-      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>${prompt.yes ?? "Oo, gamitin"}</button>`}
-      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, ayusin" : "Sige"}</button>
-    </${Message}>`}
+    <${Prompt} prompt=${prompt} onClose=${() => setPrompt(null)} />
     ${move.step === "from" &&
     html`<${ScanField} key="from" label="1. I-scan ang bin na pagkukunan" hint="Hal. ang receiving bin (RCV-01), o ang bin na lilipatan ng laman." placeholder="hal. RCV-01" testid="scan-from" onScan=${takeFrom} />`}
     ${move.step === "item" &&

@@ -5,14 +5,14 @@
 // server closes the put-back when all of it is back); otherwise it is a leftover, with no order.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadDraft, opsVersion, record, recordedSince, saveDraft, unsyncedReceipts } from "../engine.js";
+import { loadDraft, opsVersion, recordedSince, saveDraft, unsyncedReceipts } from "../engine.js";
 import { findBin, findSku, knowsAllBins, skuName, stockIn, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { STOCK_PUT_BACK, stockPutBack } from "../sync/ops.js";
 import { opId, opPayload } from "../sync/protocol.js";
 import { Message, Screen, startOfManilaDay } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { NeedsData, skuOrTyped, WarehouseLine } from "./common.js";
+import { NeedsData, Prompt, recordOnce, skuOrTyped, WarehouseLine } from "./common.js";
 import { putBacksLeft } from "./outbound.js";
 import { useOutbound } from "./outbound-ui.js";
 import { orderLabel } from "./outbound-words.js";
@@ -111,13 +111,7 @@ export function PutBack() {
       bad();
       return setPrompt({ kind: "bad", title: "Hindi ma-save", text: "Tingnan ang bilang at ang bin, at subukan ulit." });
     }
-    recorded.current = line.id;
-    try {
-      await record(STOCK_PUT_BACK, payload);
-    } catch (exc) {
-      recorded.current = null;
-      throw exc;
-    }
+    if (!(await recordOnce(recorded, line.id, STOCK_PUT_BACK, payload))) return;
     // Everything the cancelled order waited for is back: its notice on the pick and pack screens goes.
     if (payload.order && owner.left.size === 1 && payload.qty === left) await out.putBack(payload.order);
     good();
@@ -140,12 +134,7 @@ export function PutBack() {
           <small>${[...o.left].map(([sku, n]) => `${n} × ${skuName(sku)}`).join(", ")}</small></span></li>`,
       )}</ul></section>`}
     ${saved && html`<${Message} kind="good" testid="saved">Na-save sa phone ✓ ${saved}</${Message}>`}
-    ${prompt &&
-    html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
-      <p>${prompt.text}</p>
-      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>${prompt.yes ?? "Oo, gamitin"}</button>`}
-      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, ayusin" : "Sige"}</button>
-    </${Message}>`}
+    <${Prompt} prompt=${prompt} onClose=${() => setPrompt(null)} />
     ${line.step === "item" &&
     html`<${ScanField} key="item" label="1. I-scan ang item na ibabalik" hint="Mula sa staging/packing: item ng na-cancel na order, o natira sa wave." testid="scan-back-item" onScan=${takeItem} />`}
     ${line.step === "qty" &&

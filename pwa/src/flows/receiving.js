@@ -4,14 +4,14 @@
 // finds it where it was.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadDraft, opsVersion, record, recordedSince, saveDraft } from "../engine.js";
+import { loadDraft, opsVersion, recordedSince, saveDraft } from "../engine.js";
 import { findBin, findShipment, findSku, knowsAllBins, skuName, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { STOCK_RECEIVED, stockReceived } from "../sync/ops.js";
 import { opId, opPayload } from "../sync/protocol.js";
 import { Message, Screen, startOfManilaDay } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { currentWarehouse, NeedsData, skuOrTyped, WarehouseLine } from "./common.js";
+import { currentWarehouse, NeedsData, Prompt, recordOnce, skuOrTyped, WarehouseLine } from "./common.js";
 import { QtyInput } from "./qty.js";
 
 const QTY_CODE = /^\d{1,4}$/; // a short number scanned from a quantity sheet, not a product barcode
@@ -129,13 +129,7 @@ export function Receiving() {
       bad();
       return setPrompt({ kind: "bad", title: "Hindi ma-save", text: "Hindi tama ang bilang o ang bin. Tingnan at subukan ulit." });
     }
-    recorded.current = line.id;
-    try {
-      await record(STOCK_RECEIVED, payload); // durable on the phone before we say so
-    } catch (exc) {
-      recorded.current = null;
-      throw exc;
-    }
+    if (!(await recordOnce(recorded, line.id, STOCK_RECEIVED, payload))) return; // durable on the phone before we say so
     good();
     setLastBin(bin);
     setSaved(`${payload.qty} × ${line.sku.name} → ${bin}`);
@@ -173,12 +167,7 @@ export function Receiving() {
     <${NeedsData} wh=${wh} />
     <${Expected} wh=${wh} ref_=${ref} />
     ${saved && html`<${Message} kind="good" testid="saved">Na-save sa phone ✓ ${saved}</${Message}>`}
-    ${prompt &&
-    html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
-      <p>${prompt.text}</p>
-      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>${prompt.yes ?? "Oo, gamitin"}</button>`}
-      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, ayusin" : "Sige"}</button>
-    </${Message}>`}
+    <${Prompt} prompt=${prompt} onClose=${() => setPrompt(null)} />
     ${step === "item" &&
     html`<${ScanField} key="item" label="1. I-scan ang item" hint="Barcode ng produkto, o i-type ang SKU code." testid="scan-item" onScan=${takeItem} />`}
     ${step === "qty" &&

@@ -4,14 +4,14 @@
 // server puts them in a quarantine location, whatever bin the returns table is.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadDraft, record, saveDraft } from "../engine.js";
+import { loadDraft, saveDraft } from "../engine.js";
 import { findBin, findSku, knowsAllBins, skuName, version } from "../reference.js";
 import { bad, good } from "../scan/feedback.js";
 import { RETURN_RECEIVED, returnReceived } from "../sync/ops.js";
 import { api, ApiError } from "../session.js";
 import { Message, Screen } from "../ui/kit.js";
 import { ScanField } from "../ui/scan-field.js";
-import { currentWarehouse, NeedsData, skuOrTyped, WarehouseLine } from "./common.js";
+import { currentWarehouse, NeedsData, Prompt, recordOnce, skuOrTyped, WarehouseLine } from "./common.js";
 import { QtyInput } from "./qty.js";
 
 // parcel: null until scanned ({code, order, expected, note}: code "" when the label is unreadable;
@@ -116,13 +116,7 @@ export function Returns() {
       bad();
       return setPrompt({ kind: "bad", title: "Hindi ma-save", text: "Tingnan ang bilang at subukan ulit." });
     }
-    recorded.current = line.id;
-    try {
-      await record(RETURN_RECEIVED, payload);
-    } catch (exc) {
-      recorded.current = null;
-      throw exc;
-    }
+    if (!(await recordOnce(recorded, line.id, RETURN_RECEIVED, payload))) return;
     good();
     setPrompt(null);
     update({ ...st, line: null, done: [...st.done, { sku: line.sku.code, qty: line.qty, condition }] });
@@ -131,13 +125,7 @@ export function Returns() {
   if (!loaded) return html`<${Screen} title="Returns"><p>Sandali…</p></${Screen}>`;
   if (!wh) return html`<${Screen} title="Returns"><${NeedsData} wh=${wh} /></${Screen}>`;
 
-  const promptBox =
-    prompt &&
-    html`<${Message} kind=${prompt.kind} title=${prompt.title} testid="prompt">
-      <p>${prompt.text}</p>
-      ${prompt.confirm && html`<button class="btn btn-primary" data-testid="prompt-yes" onClick=${prompt.confirm}>Oo, gamitin</button>`}
-      <button class="btn" data-testid="prompt-dismiss" onClick=${() => setPrompt(null)}>${prompt.confirm ? "Hindi, i-scan ulit" : "Sige"}</button>
-    </${Message}>`;
+  const promptBox = html`<${Prompt} prompt=${prompt} onClose=${() => setPrompt(null)} no="Hindi, i-scan ulit" />`;
 
   if (!st.parcel) {
     return html`<${Screen} title="Returns">
