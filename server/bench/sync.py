@@ -274,11 +274,9 @@ def bench_pull(http: httpx.Client, world: World) -> tuple[dict[str, Any], str]:
     (the phone's scopes are remembered on its first pull) moves a single pull's rate by half
     or more; the median of several is what a fresh phone sees.
     """
-    rates: list[float] = []
-    cursor = ""
-    for phone in world.pullers:
-        figures, cursor = _pull_everything(http, phone)
-        rates.append(figures["pull_changes_per_s"])
+    pulls = [_pull_everything(http, phone) for phone in world.pullers]
+    rates = [figures["pull_changes_per_s"] for figures, _ in pulls]
+    figures, cursor = pulls[-1]
     figures["pull_changes_per_s"] = round(statistics.median(rates), 1)
     figures["pull_fresh_phone_rates"] = rates  # each phone's, in pull order
     figures["pull_fresh_phones"] = len(rates)
@@ -534,7 +532,7 @@ def main(
         "server_processes": workers,
         "sqlite_writer_process": backend(url) == "sqlite",
     }
-    pull_rates = figures["pull_fresh_phone_rates"]
+    pull_rates: list[float] = pull["pull_fresh_phone_rates"]
     print(
         table(
             [
