@@ -13,8 +13,8 @@ so the channel or the phone retries, and ingestion is idempotent) and the next c
 
 Children are forked from a fork server (multiprocessing's "forkserver": a clean single-threaded
 process that imported the server once), so a new writer is ready in milliseconds instead of the
-second and a half a fresh interpreter takes to import everything: a writer that died is replaced
-before the callers' retries arrive.
+second and a half a fresh interpreter takes to import everything (a writer that died is replaced
+by the next call).
 """
 
 from __future__ import annotations
