@@ -5,13 +5,14 @@ the COD conflicts' choices through the conflicts' writer."""
 from __future__ import annotations
 
 import uuid
+from typing import get_args
 
 from sqlalchemy.engine import Connection
 
 from server.errors import Conflict, FieldError
 from server.exceptions.actions import REGISTRY, Acting, ActionFn, action, count_task
 from server.exceptions.kinds import COD_CONFLICTS
-from server.sync_api.conflicts import ResolveConflictIn, resolve_conflict
+from server.sync_api.conflicts import Action, ResolveConflictIn, resolve_conflict
 from server.sync_api.count_reviews import approve_count, reject_count
 
 
@@ -44,9 +45,9 @@ def reject(conn: Connection, a: Acting) -> str:
     return "count rejected: the bin keeps its ledger quantity"
 
 
-def _conflict(name: str) -> ActionFn:
+def _conflict(name: Action) -> ActionFn:
     def settle(conn: Connection, a: Acting) -> str:
-        done = resolve_conflict(conn, a.exception_id, ResolveConflictIn(name, a.note[:400]), a.actor)  # type: ignore[arg-type]
+        done = resolve_conflict(conn, a.exception_id, ResolveConflictIn(name, a.note[:400]), a.actor)
         # The conflicts' writer resolved it with the note appended; `act` appends it again.
         said = done.resolution or name
         return said.removesuffix(f": {a.note}") if a.note else said
@@ -54,5 +55,7 @@ def _conflict(name: str) -> ActionFn:
     return settle
 
 
-for _name in sorted({n for names in COD_CONFLICTS.values() for n in names}):
+# The conflicts' writer takes exactly the choices the exception kinds offer.
+assert set(get_args(Action)) == {n for names in COD_CONFLICTS.values() for n in names}
+for _name in get_args(Action):
     REGISTRY[_name] = _conflict(_name)
