@@ -108,18 +108,18 @@ def postgres_database() -> Iterator[str]:
 def _truncate_postgres(url: str) -> None:
     """Empty every table and restart every sequence. TRUNCATE costs a few milliseconds a table even
     when it is empty, and most tests fill a handful of the ~80: one query finds those first."""
-    holding = " UNION ALL ".join(
-        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in metadata.sorted_tables
-    )
     engine = create_engine(_sync_url(url))
     with engine.begin() as conn:
-        full = ", ".join(f'"{name}"' for name in conn.scalars(text(holding)))
+        full = ", ".join(f'"{name}"' for name in conn.scalars(text(TABLES_HOLDING_ROWS)))
         if full:
             conn.execute(text(f"TRUNCATE {full} CASCADE"))
         conn.execute(text(RESTART_SEQUENCES))
     engine.dispose()
 
 
+TABLES_HOLDING_ROWS = " UNION ALL ".join(
+    f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in metadata.sorted_tables
+)
 RESTART_SEQUENCES = (
     "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
     "FROM pg_sequences WHERE schemaname = current_schema()"
